@@ -1,0 +1,324 @@
+"""The `ReviewAnalysis` spec: one pydantic model shared by the CRD, the operator, the DAG and the CLI.
+
+Field names in YAML are camelCase (Kubernetes style); in Python they are snake_case.
+This module must stay light (pydantic, croniter, zoneinfo only): the operator image imports it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.alias_generators import to_camel
+
+API_GROUP = "reviewops.io"
+API_VERSION = "v1alpha1"
+KIND = "ReviewAnalysis"
+PLURAL = "reviewanalyses"
+
+# Five cron fields (minute hour day-of-month month day-of-week) or a nickname. croniter does
+# the full validation; this pattern is what the CRD can check without code.
+CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$"
+LANGUAGE_PATTERN = r"^[a-z]{2}$"
+DOMAIN_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
+
+
+class _Model(BaseModel):
+    """Base: camelCase aliases, unknown fields rejected (kubectl's strict field validation)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_enum_values=True,
+    )
+
+
+class SourceType(StrEnum):
+    TRUSTPILOT = "trustpilot"
+    FILE = "file"
+    DEMO = "demo"
+
+
+class FileFormat(StrEnum):
+    AUTO = "auto"
+    CSV = "csv"
+    JSONL = "jsonl"
+    JSON = "json"
+    HTML = "html"
+
+
+class SentimentMethod(StrEnum):
+    RATINGS = "ratings"
+    LEXICON = "lexicon"
+    SUPERVISED = "supervised"
+
+
+class TopicAlgorithm(StrEnum):
+    LDA = "lda"
+    NMF = "nmf"
+    GENSIM_LDA = "gensim-lda"
+
+
+class ConcurrencyPolicy(StrEnum):
+    FORBID = "Forbid"
+    ALLOW = "Allow"
+    REPLACE = "Replace"
+
+
+class DeletionPolicy(StrEnum):
+    RETAIN = "Retain"
+    DELETE = "Delete"
+
+
+class GrafanaMode(StrEnum):
+    CONFIGMAP = "configmap"
+    API = "api"
+
+
+class Company(_Model):
+    """The company whose reviews are analysed."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200, description="Display name.")]
+    domain: Annotated[
+        str | None,
+        Field(
+            default=None,
+            max_length=253,
+            pattern=DOMAIN_PATTERN,
+            description="Trustpilot domain, e.g. www.backmarket.com (required for trustpilot).",
+        ),
+    ] = None
+
+
+class Source(_Model):
+    """Where reviews come from and how many to read."""
+
+    type: SourceType = Field(
+        default=SourceType.TRUSTPILOT, description="trustpilot (scrape), file, or demo."
+    )
+    languages: list[Annotated[str, Field(pattern=LANGUAGE_PATTERN)]] = Field(
+        default_factory=lambda: ["en"],
+        min_length=1,
+        max_length=10,
+        description="ISO 639-1 review languages to read, e.g. [en, fr].",
+    )
+    max_reviews: int = Field(
+        default=1000, ge=1, le=1_000_000, description="Stop after this many reviews."
+    )
+    since: dt.date | None = Field(
+        default=None, description="Only reviews published on or after this date (YYYY-MM-DD)."
+    )
+    path: str | None = Field(
+        default=None, max_length=4096, description="File or folder to read (type: file)."
+    )
+    format: FileFormat = Field(default=FileFormat.AUTO, description="File format (type: file).")
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Column mapping for CSV/JSONL: review field -> column name, e.g. {text: body}.",
+    )
+    request_delay_seconds: float = Field(
+        default=1.0, ge=0, le=60, description="Pause between two page requests (trustpilot)."
+    )
+    demo_size: int = Field(
+        default=3000, ge=10, le=1_000_000, description="Number of reviews to generate (demo)."
+    )
+    seed: int = Field(default=42, ge=0, description="Random seed (demo).")
+
+
+class Preprocessing(_Model):
+    """Text cleaning and normalisation."""
+
+    lemmatize: bool = Field(default=True, description="Reduce words to their lemma (spaCy).")
+    extra_stopwords: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=500, description="Words to ignore besides the defaults."
+    )
+    bigrams: bool = Field(default=True, description="Join frequent word pairs (e.g. customer_service).")
+    min_tokens: int = Field(
+        default=2, ge=0, le=100, description="Reviews with fewer tokens are left out of topics."
+    )
+
+
+class Sentiment(_Model):
+    """How each review gets a positive / neutral / negative label."""
+
+    method: SentimentMethod = Field(
+        default=SentimentMethod.SUPERVISED,
+        description="ratings (stars), lexicon (VADER / French lexicon) or supervised (trained on stars).",
+    )
+    model_uri: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Reuse a trained model: a local path or an MLflow model URI (supervised).",
+    )
+    test_size: float = Field(
+        default=0.2, gt=0, lt=1, description="Held-out share used to evaluate (supervised)."
+    )
+
+
+class Topics(_Model):
+    """Topic modelling."""
+
+    algorithm: TopicAlgorithm = Field(default=TopicAlgorithm.NMF, description="lda, nmf or gensim-lda.")
+    num_topics: int | Literal["auto"] = Field(
+        default="auto",
+        description="Number of topics (1-100), or auto to pick k by coherence x diversity.",
+    )
+    min_topics: int = Field(default=4, ge=2, le=100, description="Smallest k tried by auto.")
+    max_topics: int = Field(default=12, ge=2, le=100, description="Largest k tried by auto.")
+    top_terms: int = Field(default=10, ge=3, le=50, description="Terms kept per topic.")
+    seed: int = Field(default=0, ge=0, description="Random seed.")
+
+    @field_validator("num_topics")
+    @classmethod
+    def _num_topics_range(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 1 <= value <= 100:
+            raise ValueError("numTopics must be between 1 and 100, or 'auto'")
+        return value
+
+
+class MlflowOptions(_Model):
+    """MLflow tracking."""
+
+    enabled: bool = Field(default=True, description="Log runs to MLflow.")
+    experiment_name: str | None = Field(
+        default=None, max_length=256, description="Override the experiment name (default: reviewops/<namespace>/<name>)."
+    )
+    register_model: bool = Field(
+        default=False, description="Register the trained sentiment model in the model registry."
+    )
+
+
+class DashboardOptions(_Model):
+    """Grafana dashboard provisioning."""
+
+    enabled: bool = Field(default=True, description="Provision a Grafana dashboard.")
+    folder: str = Field(default="ReviewOps", min_length=1, max_length=128, description="Grafana folder.")
+
+
+class ReviewAnalysisSpec(_Model):
+    """What to analyse, how, and when."""
+
+    company: Company
+    source: Source = Field(default_factory=Source)
+    preprocessing: Preprocessing = Field(default_factory=Preprocessing)
+    sentiment: Sentiment = Field(default_factory=Sentiment)
+    topics: Topics = Field(default_factory=Topics)
+    schedule: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=CRON_PATTERN,
+        description="Cron schedule (5 fields or @daily...). Empty: run once per spec generation.",
+    )
+    time_zone: str = Field(
+        default="UTC", max_length=64, pattern=TIMEZONE_PATTERN, description="IANA time zone of the schedule."
+    )
+    suspend: bool = Field(default=False, description="Pause scheduling (running runs finish).")
+    concurrency_policy: ConcurrencyPolicy = Field(
+        default=ConcurrencyPolicy.FORBID, description="Forbid, Allow or Replace overlapping runs."
+    )
+    starting_deadline_seconds: int | None = Field(
+        default=None, ge=0, description="Skip a slot missed by more than this many seconds."
+    )
+    successful_runs_history_limit: int = Field(
+        default=3, ge=0, le=100, description="Successful runs kept in status.history."
+    )
+    failed_runs_history_limit: int = Field(
+        default=1, ge=0, le=100, description="Failed runs kept in status.history."
+    )
+    mlflow: MlflowOptions = Field(default_factory=MlflowOptions)
+    dashboard: DashboardOptions = Field(default_factory=DashboardOptions)
+    deletion_policy: DeletionPolicy = Field(
+        default=DeletionPolicy.RETAIN,
+        description="Retain or Delete the MLflow experiment when the analysis is deleted.",
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a valid cron expression")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _valid_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Paris)") from exc
+        return value
+
+
+class Metadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(min_length=1, max_length=253)
+    namespace: str = "default"
+
+
+class ReviewAnalysis(BaseModel):
+    """A whole `ReviewAnalysis` document (apiVersion, kind, metadata, spec)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    api_version: str = Field(default=f"{API_GROUP}/{API_VERSION}", alias="apiVersion")
+    kind: Literal["ReviewAnalysis"] = KIND
+    metadata: Metadata
+    spec: ReviewAnalysisSpec
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; the message names each bad field by its YAML path."""
+
+
+def describe_errors(exc: ValidationError, prefix: str = "spec") -> str:
+    """Turn pydantic errors into one line per field with the camelCase YAML path."""
+    lines = []
+    for err in exc.errors():
+        path = ".".join([prefix, *(str(p) for p in err["loc"])]) if err["loc"] else prefix
+        lines.append(f"{path}: {err['msg']}")
+    return "; ".join(lines)
+
+
+def parse_spec(data: dict[str, Any]) -> ReviewAnalysisSpec:
+    """Validate a spec mapping (camelCase), raising SpecError with field paths."""
+    try:
+        return ReviewAnalysisSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(describe_errors(exc)) from exc
+
+
+def load_manifest(path: Path) -> ReviewAnalysis:
+    """Read a `ReviewAnalysis` YAML file (the first document of that kind)."""
+    try:
+        docs = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: not valid YAML: {exc}") from exc
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == KIND:
+            try:
+                return ReviewAnalysis.model_validate(doc)
+            except ValidationError as exc:
+                raise SpecError(f"{path}: {describe_errors(exc, prefix='')}".replace(": .", ": ")) from exc
+    raise SpecError(f"{path}: no document with kind: {KIND}")
+
+
+def spec_to_dict(spec: ReviewAnalysisSpec) -> dict[str, Any]:
+    """The spec as plain JSON-able data with camelCase keys (for Airflow conf, MLflow params)."""
+    return spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def safe_name(text: str) -> str:
+    """A lowercase slug usable in ids and file names."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "analysis"

@@ -1,0 +1,1 @@
+"""ReviewOps Kubernetes operator (kopf)."""
