@@ -26,7 +26,9 @@ PLURAL = "reviewanalyses"
 # the full validation; this pattern is what the CRD can check without code.
 CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$"
 LANGUAGE_PATTERN = r"^[a-z]{2}$"
-DOMAIN_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+DOMAIN_PATTERN = (
+    r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
 
 
@@ -102,18 +104,14 @@ class Company(_Model):
 class Source(_Model):
     """Where reviews come from and how many to read."""
 
-    type: SourceType = Field(
-        default=SourceType.TRUSTPILOT, description="trustpilot (scrape), file, or demo."
-    )
+    type: SourceType = Field(default=SourceType.TRUSTPILOT, description="trustpilot (scrape), file, or demo.")
     languages: list[Annotated[str, Field(pattern=LANGUAGE_PATTERN)]] = Field(
         default_factory=lambda: ["en"],
         min_length=1,
         max_length=10,
         description="ISO 639-1 review languages to read, e.g. [en, fr].",
     )
-    max_reviews: int = Field(
-        default=1000, ge=1, le=1_000_000, description="Stop after this many reviews."
-    )
+    max_reviews: int = Field(default=1000, ge=1, le=1_000_000, description="Stop after this many reviews.")
     since: dt.date | None = Field(
         default=None, description="Only reviews published on or after this date (YYYY-MM-DD)."
     )
@@ -190,7 +188,9 @@ class MlflowOptions(_Model):
 
     enabled: bool = Field(default=True, description="Log runs to MLflow.")
     experiment_name: str | None = Field(
-        default=None, max_length=256, description="Override the experiment name (default: reviewops/<namespace>/<name>)."
+        default=None,
+        max_length=256,
+        description="Override the experiment name (default: reviewops/<namespace>/<name>).",
     )
     register_model: bool = Field(
         default=False, description="Register the trained sentiment model in the model registry."
@@ -219,7 +219,10 @@ class ReviewAnalysisSpec(_Model):
         description="Cron schedule (5 fields or @daily...). Empty: run once per spec generation.",
     )
     time_zone: str = Field(
-        default="UTC", max_length=64, pattern=TIMEZONE_PATTERN, description="IANA time zone of the schedule."
+        default="UTC",
+        max_length=64,
+        pattern=TIMEZONE_PATTERN,
+        description="IANA time zone of the schedule.",
     )
     suspend: bool = Field(default=False, description="Pause scheduling (running runs finish).")
     concurrency_policy: ConcurrencyPolicy = Field(
@@ -273,7 +276,7 @@ class ReviewAnalysis(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
     api_version: str = Field(default=f"{API_GROUP}/{API_VERSION}", alias="apiVersion")
-    kind: Literal["ReviewAnalysis"] = KIND
+    kind: Literal["ReviewAnalysis"] = "ReviewAnalysis"
     metadata: Metadata
     spec: ReviewAnalysisSpec
 

@@ -1,0 +1,302 @@
+"""Insights: the answers a customer-experience team reads, computed from reviews + model outputs.
+
+Everything here is plain arithmetic over aligned lists (review i, label i, topic i), so it is
+cheap at 100k reviews and easy to check by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from reviewops.records import LABELS, Review, SentimentResult, TopicResult
+
+RECENT_MONTHS = 3  # "last period" for rising topics: the last 3 months of data vs the 3 before
+
+
+@dataclass(slots=True)
+class PeriodPoint:
+    period: str  # "YYYY-MM"
+    reviews: int
+    mean_rating: float | None
+    positive: float
+    neutral: float
+    negative: float
+    net_sentiment: float  # %positive - %negative, in [-1, 1]
+
+
+@dataclass(slots=True)
+class TopicInsight:
+    id: int
+    label: str
+    terms: list[tuple[str, float]]
+    size: int
+    share: float
+    mean_rating: float | None
+    sentiment: dict[str, float]  # label -> share within the topic
+    impact: float | None  # overall mean stars - topic mean stars (positive = drags the rating down)
+    trend: list[tuple[str, int]]  # (YYYY-MM, reviews)
+    representative_ids: list[str]
+
+
+@dataclass(slots=True)
+class Driver:
+    topic_id: int
+    label: str
+    negative_reviews: int
+    negative_share: float  # share of all negative reviews that are about this topic
+    negative_rate: float  # share of this topic's reviews that are negative
+    excess_negatives: float  # negatives above what the overall rate predicts for its size
+    impact: float | None
+
+
+@dataclass(slots=True)
+class Rising:
+    topic_id: int
+    label: str
+    recent: int
+    previous: int
+    recent_share: float
+    previous_share: float
+    change: float  # recent_share - previous_share (percentage points / 100)
+    recent_period: str  # "YYYY-MM..YYYY-MM"
+    previous_period: str
+
+
+@dataclass(slots=True)
+class Insights:
+    reviews: int
+    rated: int
+    mean_rating: float | None
+    sentiment: dict[str, float]
+    net_sentiment: float
+    first_date: str | None
+    last_date: str | None
+    rating_distribution: dict[int, int]
+    timeline: list[PeriodPoint]
+    topics: list[TopicInsight]
+    negative_drivers: list[Driver]
+    rising_topics: list[Rising]
+    recent_negative_ids: list[str] = field(default_factory=list)
+
+
+def _month(d: dt.datetime) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def _mean(values: Sequence[int]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def _shares(labels: Sequence[str]) -> dict[str, float]:
+    counts = Counter(labels)
+    total = len(labels) or 1
+    return {label: round(counts.get(label, 0) / total, 4) for label in LABELS}
+
+
+def _net(labels: Sequence[str]) -> float:
+    counts = Counter(labels)
+    return round((counts["positive"] - counts["negative"]) / (len(labels) or 1), 4)
+
+
+def _month_index(period: str) -> int:
+    year, month = period.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def _period_name(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def build_timeline(reviews: Sequence[Review], labels: Sequence[str]) -> list[PeriodPoint]:
+    """Monthly volume, mean stars and sentiment shares (reviews without a date are left out)."""
+    by_month: dict[str, list[int]] = defaultdict(list)
+    for i, review in enumerate(reviews):
+        if review.published is not None:
+            by_month[_month(review.published)].append(i)
+    points = []
+    for period in sorted(by_month):
+        idx = by_month[period]
+        shares = _shares([labels[i] for i in idx])
+        ratings = [r for i in idx if (r := reviews[i].rating) is not None]
+        points.append(
+            PeriodPoint(
+                period=period,
+                reviews=len(idx),
+                mean_rating=_mean(ratings),
+                positive=shares["positive"],
+                neutral=shares["neutral"],
+                negative=shares["negative"],
+                net_sentiment=_net([labels[i] for i in idx]),
+            )
+        )
+    return points
+
+
+def _representatives(
+    members: list[int], reviews: Sequence[Review], weights: Sequence[float] | None, n: int
+) -> list[str]:
+    # The reviews most strongly about the topic; without weights, the longest ones.
+    if weights is not None:
+        ranked = sorted(members, key=lambda i: -weights[i])
+    else:
+        ranked = sorted(members, key=lambda i: -len(reviews[i].text))
+    return [reviews[i].id for i in ranked[:n]]
+
+
+def topic_insights(
+    reviews: Sequence[Review],
+    sentiment: SentimentResult,
+    topics: TopicResult,
+    *,
+    representatives: int = 5,
+) -> list[TopicInsight]:
+    """Size, share, stars, sentiment mix, impact, monthly trend and examples of each topic."""
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, t in enumerate(topics.assignments):
+        if t >= 0:
+            members[t].append(i)
+    assigned = sum(len(m) for m in members.values()) or 1
+    all_ratings = [r.rating for r in reviews if r.rating is not None]
+    overall = _mean(all_ratings)
+    raw_weights = topics.details.get("dominant_weight")
+    weights = raw_weights if isinstance(raw_weights, list) else None
+    result = []
+    for topic in topics.topics:
+        idx = members.get(topic.id, [])
+        ratings = [r for i in idx if (r := reviews[i].rating) is not None]
+        mean = _mean(ratings)
+        trend = Counter(_month(p) for i in idx if (p := reviews[i].published) is not None)
+        result.append(
+            TopicInsight(
+                id=topic.id,
+                label=topic.label,
+                terms=topic.terms,
+                size=len(idx),
+                share=round(len(idx) / assigned, 4),
+                mean_rating=mean,
+                sentiment=_shares([sentiment.labels[i] for i in idx]),
+                impact=round(overall - mean, 4) if overall is not None and mean is not None else None,
+                trend=sorted(trend.items()),
+                representative_ids=_representatives(idx, reviews, weights, representatives),
+            )
+        )
+    return result
+
+
+def negative_drivers(
+    topic_list: Sequence[TopicInsight], sentiment: SentimentResult, topics: TopicResult
+) -> list[Driver]:
+    """Topics with more negative reviews than their size predicts, most excess first."""
+    negatives = Counter(
+        t
+        for t, label in zip(topics.assignments, sentiment.labels, strict=True)
+        if t >= 0 and label == "negative"
+    )
+    total_negative = sum(negatives.values())
+    assigned = sum(t.size for t in topic_list)
+    if not total_negative or not assigned:
+        return []
+    overall_rate = total_negative / assigned
+    drivers = []
+    for t in topic_list:
+        n_neg = negatives.get(t.id, 0)
+        excess = n_neg - t.size * overall_rate
+        if t.size and excess > 0:
+            drivers.append(
+                Driver(
+                    topic_id=t.id,
+                    label=t.label,
+                    negative_reviews=n_neg,
+                    negative_share=round(n_neg / total_negative, 4),
+                    negative_rate=round(n_neg / t.size, 4),
+                    excess_negatives=round(excess, 2),
+                    impact=t.impact,
+                )
+            )
+    return sorted(drivers, key=lambda d: -d.excess_negatives)
+
+
+def rising_topics(
+    reviews: Sequence[Review],
+    topics: TopicResult,
+    topic_list: Sequence[TopicInsight],
+    *,
+    months: int = RECENT_MONTHS,
+    min_recent: int = 5,
+) -> list[Rising]:
+    """Topics whose share of reviews grew in the last `months` months vs the `months` before."""
+    dated = [(i, p) for i, r in enumerate(reviews) if (p := r.published) is not None]
+    if not dated:
+        return []
+    last = max(_month_index(_month(p)) for _, p in dated)
+    recent_start, previous_start = last - months + 1, last - 2 * months + 1
+    recent: Counter[int] = Counter()
+    previous: Counter[int] = Counter()
+    recent_total = previous_total = 0
+    for i, p in dated:
+        m = _month_index(_month(p))
+        tid = topics.assignments[i]
+        if tid < 0:
+            continue
+        if m >= recent_start:
+            recent[tid] += 1
+            recent_total += 1
+        elif m >= previous_start:
+            previous[tid] += 1
+            previous_total += 1
+    if not recent_total or not previous_total:
+        return []
+    out = []
+    for t in topic_list:
+        r_share = recent[t.id] / recent_total
+        p_share = previous[t.id] / previous_total
+        if (
+            recent[t.id] >= min_recent
+            and r_share > p_share
+            and recent[t.id] > previous[t.id] * (recent_total / previous_total)
+        ):
+            out.append(
+                Rising(
+                    topic_id=t.id,
+                    label=t.label,
+                    recent=recent[t.id],
+                    previous=previous[t.id],
+                    recent_share=round(r_share, 4),
+                    previous_share=round(p_share, 4),
+                    change=round(r_share - p_share, 4),
+                    recent_period=f"{_period_name(recent_start)}..{_period_name(last)}",
+                    previous_period=f"{_period_name(previous_start)}..{_period_name(recent_start - 1)}",
+                )
+            )
+    return sorted(out, key=lambda x: -x.change)
+
+
+def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topics: TopicResult) -> Insights:
+    """Every insight of one analysis run."""
+    ratings = [r.rating for r in reviews if r.rating is not None]
+    shares = _shares(sentiment.labels)
+    dates = sorted(p for r in reviews if (p := r.published) is not None)
+    topic_list = topic_insights(reviews, sentiment, topics)
+    recent_negative = sorted(
+        (i for i, label in enumerate(sentiment.labels) if label == "negative"),
+        key=lambda i: reviews[i].published or dt.datetime.min.replace(tzinfo=dt.UTC),
+        reverse=True,
+    )
+    return Insights(
+        reviews=len(reviews),
+        rated=len(ratings),
+        mean_rating=_mean(ratings),
+        sentiment=shares,
+        net_sentiment=_net(sentiment.labels),
+        first_date=dates[0].date().isoformat() if dates else None,
+        last_date=dates[-1].date().isoformat() if dates else None,
+        rating_distribution={star: ratings.count(star) for star in range(1, 6)},
+        timeline=build_timeline(reviews, sentiment.labels),
+        topics=topic_list,
+        negative_drivers=negative_drivers(topic_list, sentiment, topics),
+        rising_topics=rising_topics(reviews, topics, topic_list),
+        recent_negative_ids=[reviews[i].id for i in recent_negative[:20]],
+    )

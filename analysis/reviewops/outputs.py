@@ -1,0 +1,243 @@
+"""Writing a run's outputs: summary.json, word clouds, the HTML report, the SQL store, MLflow.
+
+The summary is written first and rewritten last (with the output locations), so a failing
+store or MLflow server costs a warning, never the figures already computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reviewops.insights import Insights
+from reviewops.records import Prepared, SentimentResult, SourceResult, TopicResult
+from reviewops.spec import ReviewAnalysisSpec, spec_to_dict
+from reviewops.summary import build_summary
+
+if TYPE_CHECKING:
+    from reviewops.pipeline import RunOptions, RunOutcome
+
+log = logging.getLogger(__name__)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"
+
+
+def write_outputs(
+    *,
+    spec: ReviewAnalysisSpec,
+    options: RunOptions,
+    analysis: str,
+    run_id: str,
+    source_result: SourceResult,
+    prepared: Prepared,
+    sentiment: SentimentResult,
+    topic_result: TopicResult,
+    insights: Insights,
+    timings: dict[str, float],
+) -> RunOutcome:
+    """Write every output of a run; failures of the store or MLflow become warnings."""
+    import time
+
+    from reviewops.pipeline import RunOutcome
+    from reviewops.report import render_report, write_wordclouds
+    from reviewops.store import redact_url
+
+    out = options.out_dir
+    started = time.perf_counter()
+    warnings = list(prepared.warnings)
+    extra = sentiment.details.get("warnings")
+    if isinstance(extra, list):
+        warnings += [str(w) for w in extra]
+    if not source_result.complete:
+        warnings.append(
+            f"the source stopped early: {len(source_result.reviews)} reviews were analysed; "
+            "run again to fetch the rest (already fetched reviews are kept)"
+        )
+    summary = build_summary(
+        run_id=run_id,
+        analysis=analysis,
+        company=spec.company.name,
+        spec=spec_to_dict(spec),
+        languages=prepared.languages,
+        source_stats={
+            "type": spec.source.type,
+            "complete": source_result.complete,
+            **source_result.stats,
+        },
+        problems=source_result.problems,
+        sentiment=sentiment,
+        topics=topic_result,
+        insights=insights,
+        timings=timings,
+        warnings=warnings,
+    )
+    summary_path = out / "summary.json"
+    _write_json(summary_path, summary)
+
+    clouds = write_wordclouds(summary, out / "wordclouds")
+    report_path = out / "report.html"
+    report_path.write_text(render_report(summary, source_result.reviews, clouds), encoding="utf-8")
+    summary["outputs"]["report"] = str(report_path)
+
+    if options.store_url != "":
+        store_url = options.store_url or sqlite_url(out / "reviewops.db")
+        try:
+            _write_store(
+                store_url,
+                run_id,
+                analysis,
+                spec,
+                summary,
+                source_result,
+                sentiment,
+                topic_result,
+                insights,
+            )
+            summary["outputs"]["store"] = redact_url(store_url)
+        except Exception as exc:  # StoreError or a driver error: keep going, say so
+            warnings.append(f"results store not written: {exc}")
+
+    model_path = sentiment.details.get("model_path")
+    if options.mlflow and spec.mlflow.enabled:
+        tracking_uri = options.tracking_uri or sqlite_url(out / "mlflow.db")
+        try:
+            tracked = _log_mlflow(
+                tracking_uri,
+                analysis,
+                run_id,
+                spec,
+                summary,
+                out,
+                summary_path,
+                report_path,
+                model_path,
+            )
+            summary["outputs"].update(
+                mlflow_tracking_uri=tracking_uri,
+                mlflow_experiment_id=tracked.experiment_id,
+                mlflow_run_id=tracked.run_id,
+                sentiment_model_uri=tracked.model_uri,
+            )
+            if options.store_url != "" and "store" in summary["outputs"]:
+                _set_mlflow_run(options.store_url or sqlite_url(out / "reviewops.db"), run_id, tracked.run_id)
+        except Exception as exc:
+            warnings.append(f"MLflow run not logged: {exc}")
+    if isinstance(model_path, str):
+        summary["outputs"]["sentiment_model"] = model_path
+    summary["timings"]["outputs"] = round(time.perf_counter() - started, 3)
+    summary["warnings"] = warnings
+    _write_json(summary_path, summary)
+    return RunOutcome(summary, summary_path, report_path, warnings)
+
+
+def _write_store(
+    store_url: str,
+    run_id: str,
+    analysis: str,
+    spec: ReviewAnalysisSpec,
+    summary: dict[str, Any],
+    source_result: SourceResult,
+    sentiment: SentimentResult,
+    topic_result: TopicResult,
+    insights: Insights,
+) -> None:
+    from reviewops.store import open_store, write_run
+
+    evaluation = summary["sentiment"]["evaluation"] or {}
+    shares = summary["sentiment"]["shares"]
+    engine = open_store(store_url)
+    try:
+        write_run(
+            engine,
+            run_row={
+                "run_id": run_id,
+                "analysis": analysis,
+                "company": spec.company.name,
+                "created_at": dt.datetime.now(dt.UTC),
+                "reviews": summary["reviews"],
+                "mean_rating": summary["mean_rating"],
+                "positive": shares["positive"],
+                "neutral": shares["neutral"],
+                "negative": shares["negative"],
+                "net_sentiment": summary["sentiment"]["net"],
+                "sentiment_method": sentiment.method,
+                "macro_f1": evaluation.get("macro_f1"),
+                "topic_algorithm": topic_result.algorithm,
+                "num_topics": len(topic_result.topics),
+                "coherence": topic_result.coherence,
+                "diversity": topic_result.diversity,
+                "mlflow_run_id": None,
+                "spec": spec_to_dict(spec),
+            },
+            review_list=source_result.reviews,
+            sentiment=sentiment,
+            topic_result=topic_result,
+            insights=insights,
+        )
+    finally:
+        engine.dispose()
+
+
+def _set_mlflow_run(store_url: str, run_id: str, mlflow_run_id: str) -> None:
+    from sqlalchemy import update
+
+    from reviewops.store import open_store, runs
+
+    engine = open_store(store_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(runs).where(runs.c.run_id == run_id).values(mlflow_run_id=mlflow_run_id))
+    finally:
+        engine.dispose()
+
+
+def _log_mlflow(
+    tracking_uri: str,
+    analysis: str,
+    run_id: str,
+    spec: ReviewAnalysisSpec,
+    summary: dict[str, Any],
+    out: Path,
+    summary_path: Path,
+    report_path: Path,
+    model_path: object,
+) -> Any:
+    from reviewops.tracking import log_analysis_run
+
+    topics_path = out / "topics.json"
+    _write_json(topics_path, {"topics": summary["topics"]})
+    experiment = spec.mlflow.experiment_name or f"reviewops/{analysis}"
+    log_model = None
+    if isinstance(model_path, str) and Path(model_path).exists():
+        from reviewops.sentiment import log_model_to_mlflow
+
+        def log_model() -> str:
+            return log_model_to_mlflow(Path(model_path), "sentiment-model")
+
+    artifact_location = None
+    if tracking_uri.startswith("sqlite:"):
+        # An embedded store would otherwise put artifacts in ./mlruns of whatever the cwd is.
+        artifact_location = (out / "mlartifacts").resolve().as_uri()
+    return log_analysis_run(
+        tracking_uri=tracking_uri,
+        experiment_name=experiment,
+        run_id=run_id,
+        run_name=run_id,
+        spec=spec_to_dict(spec),
+        summary=summary,
+        artifacts=[summary_path, topics_path, report_path, out / "wordclouds"],
+        artifact_location=artifact_location,
+        log_model=log_model,
+        tags={"reviewops.analysis": analysis, "reviewops.company": spec.company.name},
+    )

@@ -1,0 +1,191 @@
+"""The analysis run: load -> preprocess -> sentiment -> topics -> insights -> outputs.
+
+One function per stage, each taking plain values, so the CLI, an Airflow task or a pod can run
+the whole chain or a single stage. Outputs are written summary-first: a failing MLflow or
+database never loses the summary and the report already computed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewops.insights import Insights, compute_insights
+from reviewops.records import (
+    Prepared,
+    ProgressFn,
+    Review,
+    SentimentResult,
+    SourceResult,
+    TopicResult,
+    no_progress,
+)
+from reviewops.spec import ReviewAnalysisSpec, safe_name
+
+log = logging.getLogger(__name__)
+
+# A stage opener: (stage name, total items or None) -> context manager yielding a ProgressFn.
+StageOpener = Callable[[str, int | None], AbstractContextManager[ProgressFn]]
+
+
+@contextlib.contextmanager
+def _silent_stage(_name: str, _total: int | None) -> Iterator[ProgressFn]:
+    yield no_progress
+
+
+class NothingToAnalyze(RuntimeError):
+    """No review could be read; the message lists the problems met."""
+
+
+@dataclass(slots=True)
+class RunOptions:
+    """Where a local run writes and what it logs (embedded defaults under `out_dir`)."""
+
+    out_dir: Path
+    analysis: str | None = None  # "namespace/name" or a local name; default: company slug
+    run_id: str | None = None
+    store_url: str | None = None  # default sqlite:///<out_dir>/reviewops.db ; "" disables
+    tracking_uri: str | None = None  # default sqlite:///<out_dir>/mlflow.db
+    mlflow: bool = True
+    save_model: Path | None = None
+    cache_dir: Path | None = None
+    workers: int | None = None
+
+
+@dataclass(slots=True)
+class RunOutcome:
+    summary: dict[str, Any]
+    summary_path: Path
+    report_path: Path | None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Timer:
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def measure(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def load(spec: ReviewAnalysisSpec, options: RunOptions, progress: ProgressFn) -> SourceResult:
+    """Read the reviews the spec asks for; raise NothingToAnalyze when none could be read."""
+    from reviewops.sources import load_reviews
+
+    cache_dir = options.cache_dir or options.out_dir / "cache"
+    result = load_reviews(spec.source, spec.company, cache_dir=cache_dir, progress=progress)
+    if not result.reviews:
+        detail = "; ".join(str(p) for p in result.problems[:5]) or "the source returned no review"
+        raise NothingToAnalyze(f"no review could be read ({detail})")
+    return result
+
+
+def preprocess(
+    spec: ReviewAnalysisSpec, reviews: list[Review], options: RunOptions, progress: ProgressFn
+) -> Prepared:
+    from reviewops.preprocess import prepare
+
+    return prepare(
+        reviews,
+        spec.preprocessing,
+        company_name=spec.company.name,
+        languages=spec.source.languages,
+        progress=progress,
+        workers=options.workers,
+    )
+
+
+def sentiment(
+    spec: ReviewAnalysisSpec,
+    reviews: list[Review],
+    prepared: Prepared,
+    options: RunOptions,
+    progress: ProgressFn,
+) -> SentimentResult:
+    from reviewops.sentiment import analyze_sentiment
+
+    save = options.save_model
+    if save is None and spec.sentiment.method == "supervised" and spec.sentiment.model_uri is None:
+        save = options.out_dir / "sentiment-model.joblib"
+    return analyze_sentiment(reviews, prepared, spec.sentiment, save_model=save, progress=progress)
+
+
+def topics(spec: ReviewAnalysisSpec, prepared: Prepared, progress: ProgressFn) -> TopicResult:
+    from reviewops.topics import fit_topics
+
+    return fit_topics(
+        prepared.tokens, spec.topics, progress=progress, min_tokens=spec.preprocessing.min_tokens
+    )
+
+
+def default_run_id(analysis: str) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"local__{safe_name(analysis)}__{stamp}"
+
+
+def run_analysis(
+    spec: ReviewAnalysisSpec,
+    options: RunOptions,
+    *,
+    stage: StageOpener = _silent_stage,
+    source_result: SourceResult | None = None,
+) -> RunOutcome:
+    """Run every stage and write every output; see RunOptions for the defaults."""
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    analysis = options.analysis or safe_name(spec.company.name)
+    run_id = options.run_id or default_run_id(analysis)
+    timer = _Timer()
+
+    if source_result is None:
+        with timer.measure("load"), stage("load reviews", spec.source.max_reviews) as p:
+            source_result = load(spec, options, p)
+    reviews = source_result.reviews
+    n = len(reviews)
+    with timer.measure("preprocess"), stage("preprocess", n) as p:
+        prepared = preprocess(spec, reviews, options, p)
+    with timer.measure("sentiment"), stage(f"sentiment ({spec.sentiment.method})", n) as p:
+        senti = sentiment(spec, reviews, prepared, options, p)
+    with timer.measure("topics"), stage(f"topics ({spec.topics.algorithm})", None) as p:
+        topic_result = topics(spec, prepared, p)
+    with timer.measure("insights"):
+        insights = compute_insights(reviews, senti, topic_result)
+    timer.timings["total"] = sum(timer.timings.values())
+
+    from reviewops.outputs import write_outputs
+
+    with stage("write outputs", None):
+        return write_outputs(
+            spec=spec,
+            options=options,
+            analysis=analysis,
+            run_id=run_id,
+            source_result=source_result,
+            prepared=prepared,
+            sentiment=senti,
+            topic_result=topic_result,
+            insights=insights,
+            timings=timer.timings,
+        )
+
+
+__all__ = [
+    "Insights",
+    "NothingToAnalyze",
+    "RunOptions",
+    "RunOutcome",
+    "StageOpener",
+    "default_run_id",
+    "run_analysis",
+]

@@ -1,0 +1,273 @@
+"""The results store: SQL tables through SQLAlchemy (a SQLite file by default, PostgreSQL works too).
+
+Tables (one row set per run; writing a run again replaces its rows, so a retried task is harmless):
+- ``runs``           one row per analysis run: identity, spec, headline figures, MLflow run id.
+- ``reviews``        the reviews analysed in a run (id, date, stars, language, title, text, origin).
+- ``review_scores``  per review and run: sentiment label and score, dominant topic.
+- ``topics``         per topic and run: label, size, share, mean stars, impact, sentiment mix,
+                     negative-driver and rising flags.
+- ``topic_terms``    per topic and run: ranked top terms with weights.
+Grafana's per-analysis dashboard queries these tables (see dashboards/).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from reviewops.insights import Insights
+from reviewops.records import Review, SentimentResult, TopicResult
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(250), primary_key=True),
+    Column("analysis", String(253), nullable=False, index=True),
+    Column("company", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("reviews", Integer, nullable=False),
+    Column("mean_rating", Float),
+    Column("positive", Float),
+    Column("neutral", Float),
+    Column("negative", Float),
+    Column("net_sentiment", Float),
+    Column("sentiment_method", String(32)),
+    Column("macro_f1", Float),
+    Column("topic_algorithm", String(32)),
+    Column("num_topics", Integer),
+    Column("coherence", Float),
+    Column("diversity", Float),
+    Column("mlflow_run_id", String(64)),
+    Column("spec", JSON),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("run_id", String(250), primary_key=True),
+    Column("review_id", String(128), primary_key=True),
+    Column("company", String(200)),
+    Column("published", DateTime(timezone=True), index=True),
+    Column("rating", Integer),
+    Column("language", String(8)),
+    Column("title", Text),
+    Column("text", Text, nullable=False),
+    Column("origin", Text),
+)
+
+review_scores = Table(
+    "review_scores",
+    metadata,
+    Column("run_id", String(250), primary_key=True),
+    Column("review_id", String(128), primary_key=True),
+    Column("sentiment", String(8), nullable=False),
+    Column("sentiment_score", Float, nullable=False),
+    Column("topic_id", Integer, nullable=False),  # -1: too few tokens for a topic
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("run_id", String(250), primary_key=True),
+    Column("topic_id", Integer, primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("share", Float, nullable=False),
+    Column("mean_rating", Float),
+    Column("impact", Float),
+    Column("positive", Float),
+    Column("neutral", Float),
+    Column("negative", Float),
+    Column("negative_driver_rank", Integer),  # 1 = strongest driver; NULL when not a driver
+    Column("rising_change", Float),  # share change last period vs previous; NULL when not rising
+)
+
+topic_terms = Table(
+    "topic_terms",
+    metadata,
+    Column("run_id", String(250), primary_key=True),
+    Column("topic_id", Integer, primary_key=True),
+    Column("rank", Integer, primary_key=True),
+    Column("term", String(200), nullable=False),
+    Column("weight", Float, nullable=False),
+)
+
+TABLES = (runs, reviews, review_scores, topics, topic_terms)
+_CHUNK = 5000
+
+
+class StoreError(RuntimeError):
+    """The results store cannot be reached or written; the message says which URL and why."""
+
+
+def redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def open_store(url: str) -> Engine:
+    """Connect and create the tables if needed (idempotent)."""
+    try:
+        engine = create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot open the results store {redact_url(url)}: {exc.__class__.__name__}: {exc}. "
+            "Check the URL (e.g. sqlite:///results.db or postgresql+psycopg://user:pw@host/db)."
+        ) from exc
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), _CHUNK):
+        yield rows[start : start + _CHUNK]
+
+
+def write_run(
+    engine: Engine,
+    *,
+    run_row: dict[str, Any],
+    review_list: Sequence[Review],
+    sentiment: SentimentResult,
+    topic_result: TopicResult,
+    insights: Insights,
+) -> None:
+    """Write one run in a single transaction, replacing any earlier rows of the same run id."""
+    run_id = run_row["run_id"]
+    review_rows = [
+        {
+            "run_id": run_id,
+            "review_id": r.id,
+            "company": r.company,
+            "published": r.published,
+            "rating": r.rating,
+            "language": r.language,
+            "title": r.title,
+            "text": r.text,
+            "origin": r.origin,
+        }
+        for r in review_list
+    ]
+    score_rows = [
+        {
+            "run_id": run_id,
+            "review_id": r.id,
+            "sentiment": label,
+            "sentiment_score": float(score),
+            "topic_id": int(topic),
+        }
+        for r, label, score, topic in zip(
+            review_list, sentiment.labels, sentiment.scores, topic_result.assignments, strict=True
+        )
+    ]
+    driver_rank = {d.topic_id: rank for rank, d in enumerate(insights.negative_drivers, start=1)}
+    rising = {r.topic_id: r.change for r in insights.rising_topics}
+    topic_rows = [
+        {
+            "run_id": run_id,
+            "topic_id": t.id,
+            "label": t.label,
+            "size": t.size,
+            "share": t.share,
+            "mean_rating": t.mean_rating,
+            "impact": t.impact,
+            "positive": t.sentiment.get("positive"),
+            "neutral": t.sentiment.get("neutral"),
+            "negative": t.sentiment.get("negative"),
+            "negative_driver_rank": driver_rank.get(t.id),
+            "rising_change": rising.get(t.id),
+        }
+        for t in insights.topics
+    ]
+    term_rows = [
+        {"run_id": run_id, "topic_id": t.id, "rank": rank, "term": term, "weight": float(w)}
+        for t in insights.topics
+        for rank, (term, w) in enumerate(t.terms, start=1)
+    ]
+    try:
+        with engine.begin() as conn:
+            for table in TABLES:
+                conn.execute(delete(table).where(table.c.run_id == run_id))
+            conn.execute(insert(runs), [run_row])
+            for table, rows in (
+                (reviews, review_rows),
+                (review_scores, score_rows),
+                (topics, topic_rows),
+                (topic_terms, term_rows),
+            ):
+                for chunk in _chunks(rows):
+                    conn.execute(insert(table), list(chunk))
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot write run {run_id} to {redact_url(str(engine.url))}: {exc.__class__.__name__}: {exc}"
+        ) from exc
+
+
+def read_run(engine: Engine, run_id: str) -> dict[str, Any] | None:
+    """The `runs` row of a run, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
+    if row is None:
+        return None
+    out = dict(row)
+    if isinstance(out.get("spec"), str):
+        out["spec"] = json.loads(out["spec"])
+    return out
+
+
+def count_rows(engine: Engine, run_id: str) -> dict[str, int]:
+    """Rows per table for a run (used by tests and `reviewops` messages)."""
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        return {
+            t.name: int(
+                conn.execute(select(func.count()).select_from(t).where(t.c.run_id == run_id)).scalar_one()
+            )
+            for t in TABLES
+        }
+
+
+__all__ = [
+    "TABLES",
+    "StoreError",
+    "count_rows",
+    "open_store",
+    "read_run",
+    "write_run",
+]

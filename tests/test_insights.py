@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from reviewops.insights import compute_insights
+from tests.support.analysis import corpus
+
+
+def test_overview_and_rating_distribution() -> None:
+    reviews, sentiment, topics = corpus()
+    ins = compute_insights(reviews, sentiment, topics)
+    assert ins.reviews == 73
+    assert ins.rating_distribution == {1: 24, 2: 0, 3: 1, 4: 0, 5: 48}
+    assert ins.mean_rating == round((24 * 1 + 3 + 48 * 5) / 73, 4)
+    assert ins.sentiment["negative"] == round(24 / 73, 4)
+    assert ins.net_sentiment == round(48 / 73 - 24 / 73, 4)
+    assert (ins.first_date, ins.last_date) == ("2026-01-15", "2026-06-15")
+
+
+def test_timeline_is_monthly_with_shares() -> None:
+    reviews, sentiment, topics = corpus()
+    timeline = compute_insights(reviews, sentiment, topics).timeline
+    assert [p.period for p in timeline] == [f"2026-0{m}" for m in range(1, 7)]
+    january, june = timeline[0], timeline[-1]
+    assert january.reviews == 12 and january.negative == round(2 / 12, 4)
+    assert june.reviews == 13 and june.mean_rating == round((6 * 5 + 6 + 3) / 13, 4)
+
+
+def test_topic_impact_and_negative_driver() -> None:
+    reviews, sentiment, topics = corpus()
+    ins = compute_insights(reviews, sentiment, topics)
+    battery = next(t for t in ins.topics if t.id == 1)
+    assert battery.size == 24 and battery.mean_rating == 1.0
+    # impact = overall mean stars - topic mean stars: battery drags the rating down
+    assert battery.impact is not None and battery.impact > 2.5
+    delivery = next(t for t in ins.topics if t.id == 0)
+    assert delivery.impact is not None and delivery.impact < 0
+    assert [d.topic_id for d in ins.negative_drivers] == [1]
+    driver = ins.negative_drivers[0]
+    assert driver.negative_reviews == 24 and driver.negative_share == 1.0 and driver.negative_rate == 1.0
+    assert battery.trend == [
+        ("2026-01", 2),
+        ("2026-02", 2),
+        ("2026-03", 2),
+        ("2026-04", 6),
+        ("2026-05", 6),
+        ("2026-06", 6),
+    ]
+
+
+def test_rising_topic_compares_last_three_months_with_the_three_before() -> None:
+    reviews, sentiment, topics = corpus()
+    rising = compute_insights(reviews, sentiment, topics).rising_topics
+    assert [r.topic_id for r in rising] == [1]
+    r = rising[0]
+    assert (r.recent, r.previous) == (18, 6)
+    assert (r.recent_period, r.previous_period) == ("2026-04..2026-06", "2026-01..2026-03")
+    assert r.recent_share == 0.5 and r.previous_share == 0.1667
+
+
+def test_no_dates_no_rising_no_crash() -> None:
+    reviews, sentiment, topics = corpus()
+    for r in reviews:
+        r.published = None
+    ins = compute_insights(reviews, sentiment, topics)
+    assert ins.timeline == [] and ins.rising_topics == [] and ins.first_date is None
