@@ -77,7 +77,7 @@ def _build_spec(manifest: Path | None, overrides: dict[str, Any]) -> tuple[Revie
     """The spec from a manifest (or defaults) with command-line overrides applied."""
     if manifest is not None:
         doc = load_manifest(manifest)
-        data = doc.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data = doc.spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
         name: str | None = f"{doc.metadata.namespace}/{doc.metadata.name}"
     else:
         data, name = {}, None

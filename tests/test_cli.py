@@ -1,0 +1,89 @@
+"""The command line end to end: the demo, real shared files, and bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reviewops.cli import app
+
+runner = CliRunner()
+
+
+def _summary(out: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.slow
+def test_demo_writes_report_summary_store_and_mlflow_run(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--size", "600", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = _summary(out)
+    assert summary["reviews"] == 600
+    assert set(summary["languages"]) == {"en", "fr"}
+    assert summary["sentiment"]["evaluation"]["macro_f1"] > 0.5
+    assert summary["topics"]["k"] >= 2 and summary["negative_drivers"]
+    assert (out / "report.html").stat().st_size > 20_000
+    with sqlite3.connect(out / "reviewops.db") as db:
+        assert db.execute("select count(*) from reviews").fetchone()[0] == 600
+        assert db.execute("select mlflow_run_id from runs").fetchone()[0] == summary["outputs"]["mlflow_run_id"]
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{out / 'mlflow.db'}")
+    run = client.get_run(summary["outputs"]["mlflow_run_id"])
+    assert run.data.metrics["reviews"] == 600
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"summary.json", "report.html", "topics.json", "wordclouds"} <= artifacts
+    assert "demo" in result.output or "reviews" in result.output
+
+
+@pytest.mark.slow
+def test_english_csv_from_trustpilot(shared_data: Path, tmp_path: Path) -> None:
+    csv_path = shared_data / "reviews" / "en_pet_insurance_trustpilot.csv"
+    result = runner.invoke(
+        app,
+        ["analyze", "--input", str(csv_path), "--out", str(tmp_path), "--no-mlflow", "--quiet",
+         "--max-reviews", "3000"],
+    )
+    assert result.exit_code == 0, result.output
+    summary = _summary(tmp_path)
+    assert summary["reviews"] == 3000 and summary["languages"].get("en", 0) > 2900
+    assert summary["sentiment"]["evaluation"]["macro_f1"] > 0.6
+
+
+@pytest.mark.slow
+def test_french_raw_json(shared_data: Path, tmp_path: Path) -> None:
+    path = shared_data / "reviews" / "fr_showroomprive_trustpilot_raw.json"
+    result = runner.invoke(
+        app,
+        ["analyze", "--input", str(path), "--languages", "fr", "--sentiment", "ratings",
+         "--out", str(tmp_path), "--no-mlflow", "--quiet"],
+    )
+    assert result.exit_code == 0, result.output
+    summary = _summary(tmp_path)
+    assert summary["reviews"] == 200 and list(summary["languages"]) == ["fr"]
+    assert summary["topics"]["items"]
+
+
+def test_empty_file_is_a_clear_error_and_exit_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    result = runner.invoke(app, ["analyze", "--input", str(empty), "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 2
+    assert "empty.csv" in result.output
+
+
+def test_invalid_manifest_names_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: reviewops.io/v1alpha1\nkind: ReviewAnalysis\nmetadata: {name: x}\n"
+        "spec:\n  company: {name: X}\n  topics: {numTopics: 500}\n"
+    )
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "topics.numTopics" in result.output

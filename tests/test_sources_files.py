@@ -1,0 +1,227 @@
+"""File sources: CSV, JSONL, JSON, saved HTML pages; column mapping, bad rows, clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from reviewops.records import SourceResult
+from reviewops.sources import SourceError, load_reviews
+from reviewops.spec import Company, Source
+from tests.support.sources import invented_reviews, render_page
+
+COMPANY = Company(name="Example Shop")
+
+
+def read(path: Path, **source: object) -> SourceResult:
+    spec = Source.model_validate({"type": "file", "path": str(path), "maxReviews": 1_000_000,
+                                  **source})
+    return load_reviews(spec, COMPANY)
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+@pytest.mark.shared_data
+def test_real_pet_insurance_csv_loads_every_review_quickly(shared_data: Path) -> None:
+    start = time.perf_counter()
+    result = read(shared_data / "reviews/en_pet_insurance_trustpilot.csv")
+    elapsed = time.perf_counter() - start
+
+    assert len(result.reviews) == 11_694 and result.problems == []
+    first = result.reviews[0]
+    assert first.id == "660d90bba202a1b7ebec9f01" and first.rating == 5
+    assert first.company == "embracepetinsurance.com"
+    assert first.published == dt.datetime(2024, 4, 3, 19, 24, 11, tzinfo=dt.UTC)
+    assert first.experienced == dt.date(2024, 4, 3)
+    assert first.origin.endswith("en_pet_insurance_trustpilot.csv:2")
+    assert {r.company for r in result.reviews} >= {"embracepetinsurance.com"}
+    assert elapsed < 5  # about 0.3 s measured; the bound only catches a pathological slowdown
+
+
+@pytest.mark.shared_data
+def test_real_raw_trustpilot_json_with_page_wrappers(shared_data: Path) -> None:
+    result = read(shared_data / "reviews/fr_showroomprive_trustpilot_raw.json", languages=["fr"])
+
+    assert len(result.reviews) == 200 and result.problems == []
+    assert {r.company for r in result.reviews} == {"www.showroomprive.com"}
+    assert {r.language for r in result.reviews} == {"fr"}
+    assert result.reviews[0].id == "69597e3992d0356a8287c02d"
+    assert result.reviews[0].experienced == dt.date(2025, 12, 26)
+
+
+@pytest.mark.shared_data
+def test_saved_html_page_and_folder(shared_data: Path) -> None:
+    result = read(shared_data / "trustpilot", languages=["fr"])
+
+    assert len(result.reviews) == 20 and result.reviews[0].id == "6a0b08d5a7e65362c64c38f5"
+
+
+def test_csv_default_column_names_are_recognised(tmp_path: Path) -> None:
+    path = write(tmp_path, "export.csv",
+                 "Review_ID,Body,Stars,Date,Lang\n"
+                 "a1,Fast delivery,5,2025-01-02,en\n"
+                 "a2,\"Screen was\nscratched\",2,2025-01-03T10:00:00Z,en\n")
+
+    result = read(path)
+
+    assert [(r.id, r.rating, r.language) for r in result.reviews] == [("a1", 5, "en"), ("a2", 2, "en")]
+    assert result.reviews[1].text == "Screen was\nscratched"
+    assert result.reviews[0].published == dt.datetime(2025, 1, 2, tzinfo=dt.UTC)
+
+
+def test_column_mapping_names_unusual_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "survey.csv", "comment_body;grade;when\nGood price;4;2025-02-01\n")
+
+    result = read(path, columns={"text": "comment_body", "rating": "grade", "published": "when"})
+
+    assert (result.reviews[0].text, result.reviews[0].rating) == ("Good price", 4)
+    assert result.reviews[0].published is not None
+
+
+def test_bad_rows_are_reported_with_file_and_line_and_skipped(tmp_path: Path) -> None:
+    path = write(tmp_path, "reviews.csv",
+                 "id,text,rating,date\n"
+                 "1,\"Fine\nover two lines\",5,2025-01-01\n"  # lines 2-3
+                 "2,,4,2025-01-01\n"  # line 4: no text
+                 "3,Too many stars,7,2025-01-01\n"  # line 5
+                 "4,Odd date,3,01/02/2025\n"  # line 6
+                 "5,Half a star,4.5,2025-01-01\n"  # line 7
+                 "6,No rating is fine,,2025-01-01\n")  # line 8
+
+    result = read(path)
+
+    assert [r.id for r in result.reviews] == ["1", "6"]
+    assert result.reviews[1].rating is None
+    where = [p.where for p in result.problems]
+    assert where == [f"{path}:4", f"{path}:5", f"{path}:6", f"{path}:7"]
+    assert "no review text" in result.problems[0].message
+    assert "rating '7'" in result.problems[1].message
+    assert "ISO 8601" in result.problems[2].message
+    assert result.complete
+
+
+def test_rows_without_id_get_a_stable_id(tmp_path: Path) -> None:
+    path = write(tmp_path, "noid.csv", "text,date\nSame text,2025-01-01\nSame text,2025-01-02\n")
+
+    first, again = read(path), read(path)
+
+    ids = [r.id for r in first.reviews]
+    assert ids == [r.id for r in again.reviews] and len(set(ids)) == 2
+
+
+def test_duplicate_ids_are_dropped(tmp_path: Path) -> None:
+    path = write(tmp_path, "dup.csv", "id,text\nx,First\nx,Again\n")
+
+    result = read(path)
+
+    assert [r.text for r in result.reviews] == ["First"] and result.stats["duplicates"] == 1
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = write(tmp_path, "excel.csv", "\ufeffid,text\n1,Hello\n".encode())
+
+    assert read(path).reviews[0].id == "1"
+
+
+def test_jsonl_mixes_flat_rows_and_trustpilot_objects(tmp_path: Path) -> None:
+    payload = invented_reviews(1)[0]
+    lines = [json.dumps({"id": "f1", "review": "Flat row", "stars": 3}), "{broken",
+             json.dumps(payload), json.dumps(["not", "an", "object"])]
+    path = write(tmp_path, "mixed.jsonl", "\n".join(lines) + "\n")
+
+    result = read(path)
+
+    assert [r.id for r in result.reviews] == ["f1", payload["id"]]
+    assert [p.where for p in result.problems] == [f"{path}:2", f"{path}:4"]
+
+
+def test_json_list_of_flat_rows_and_jsonl_named_json(tmp_path: Path) -> None:
+    flat = write(tmp_path, "flat.json", json.dumps([{"text": "One", "rating": "5"},
+                                                    {"text": "Two", "rating": 1}]))
+    lines = write(tmp_path, "lines.json", '{"text": "A"}\n{"text": "B"}\n')
+
+    assert [r.rating for r in read(flat).reviews] == [5, 1]
+    assert [r.text for r in read(lines).reviews] == ["A", "B"]
+
+
+def test_folder_of_saved_pages_is_read_and_deduplicated(tmp_path: Path) -> None:
+    reviews = invented_reviews(30)
+    write(tmp_path, "page1.html", render_page(reviews[:20], 1, 2))
+    write(tmp_path, "page2.html", render_page(reviews[15:], 2, 2))  # overlaps page 1
+    write(tmp_path, "notes.txt", "ignored")
+
+    result = read(tmp_path)
+
+    assert [r.id for r in result.reviews] == [r["id"] for r in reviews]
+    assert result.stats["files"] == 2 and result.stats["duplicates"] == 5
+
+
+def test_filters_languages_since_and_max_reviews(tmp_path: Path) -> None:
+    path = write(tmp_path, "many.csv",
+                 "id,text,language,date\n"
+                 "1,Old,en,2024-01-01\n2,Newer,en,2025-03-01\n3,Newest,en,2025-04-01\n"
+                 "4,Nouveau,fr,2025-04-02\n5,Unknown language,,2025-03-15\n6,Undated,en,\n")
+
+    english = read(path, languages=["en"])
+    assert [r.id for r in english.reviews] == ["1", "2", "3", "5", "6"]
+    assert english.problems[0].message == (
+        "left out 1 in 'fr': not in source.languages ['en']; add them there to keep them")
+    assert [r.id for r in read(path, since="2025-03-01").reviews] == ["2", "3", "5", "6"]
+    # The newest are kept (undated last), in the file's order.
+    assert [r.id for r in read(path, languages=["en", "fr"], maxReviews=3).reviews] == ["3", "4", "5"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", "", "the file is empty"),
+        ("header.csv", "id,text\n", "a header but no rows"),
+        ("cols.csv", "id,opinion\n1,Nice\n", r"no column holds the review text .* 'id', 'opinion'"),
+        ("notreviews.json", '{"kind": "config", "items": [1, 2]}', "holds no reviews"),
+        ("broken.json", '[{"text": "a"},\n {"text": ]', r"broken.json:2:11: not valid JSON"),
+        ("page.html", "<html><body>Hello</body></html>", "no Trustpilot reviews in this HTML"),
+    ],
+)
+def test_unreadable_files_raise_a_clear_error(tmp_path: Path, name: str, content: str, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        read(write(tmp_path, name, content))
+
+
+def test_invalid_utf8_names_line_and_offset(tmp_path: Path) -> None:
+    path = write(tmp_path, "latin1.csv", "id,text\n1,ok\n2,caf\xe9\n".encode("latin-1"))
+
+    with pytest.raises(SourceError, match=r"latin1.csv:3: not valid UTF-8 \(byte 0xe9 at offset 18\)"):
+        read(path)
+
+
+def test_mapping_errors_say_what_exists(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.csv", "body,stars\nHi,5\n")
+
+    with pytest.raises(SourceError, match=r"maps text to 'comment'.*columns are: 'body', 'stars'"):
+        read(path, columns={"text": "comment"})
+    with pytest.raises(SourceError, match=r"unknown field\(s\) \['stars'\]"):
+        read(path, columns={"stars": "stars"})
+
+
+def test_missing_path_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"source\.path is required"):
+        load_reviews(Source(type="file"), COMPANY)
+    with pytest.raises(SourceError, match=r"nowhere.csv not found"):
+        read(tmp_path / "nowhere.csv")
+
+
+def test_demo_source_is_generated() -> None:
+    result = load_reviews(Source(type="demo", demo_size=40, seed=3, languages=["en"]), COMPANY)
+
+    assert len(result.reviews) == 40 and result.stats["generated"] == 40
