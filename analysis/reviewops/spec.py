@@ -7,6 +7,7 @@ This module must stay light (pydantic, croniter, zoneinfo only): the operator im
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -23,8 +24,10 @@ KIND = "ReviewAnalysis"
 PLURAL = "reviewanalyses"
 
 # Five cron fields (minute hour day-of-month month day-of-week) or a nickname. croniter does
-# the full validation; this pattern is what the CRD can check without code.
-CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$"
+# the full validation; this pattern is what the CRD can check without code. Patterns use explicit
+# ASCII classes, not \s or \S: those mean different sets in Go (the API server), Rust (pydantic)
+# and ECMA regexes, and the CRD test requires the three to agree.
+CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([^ \t]+[ \t]+){4}[^ \t]+)$"
 LANGUAGE_PATTERN = r"^[a-z]{2}$"
 DOMAIN_PATTERN = (
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -169,6 +172,8 @@ class Topics(_Model):
     num_topics: int | Literal["auto"] = Field(
         default="auto",
         description="Number of topics (1-100), or auto to pick k by coherence x diversity.",
+        # The range below is enforced by _num_topics_range; stated here so the CRD carries it.
+        json_schema_extra={"minimum": 1, "maximum": 100},
     )
     min_topics: int = Field(default=4, ge=2, le=100, description="Smallest k tried by auto.")
     max_topics: int = Field(default=12, ge=2, le=100, description="Largest k tried by auto.")
@@ -294,10 +299,36 @@ def describe_errors(exc: ValidationError, prefix: str = "spec") -> str:
     return "; ".join(lines)
 
 
+def _as_json(data: Any) -> str:
+    """The document as the API server validates it, so the CRD and the model agree on it.
+
+    YAML turns an unquoted 2024-01-01 into a date: kubectl sends it as a string, and so do we.
+    The API server drops null fields and null map values (then applies defaults): null = unset.
+    """
+
+    def drop_nulls(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [drop_nulls(v) for v in value]
+        return value
+
+    def default(value: object) -> str:
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+    return json.dumps(drop_nulls(data), default=default)
+
+
 def parse_spec(data: dict[str, Any]) -> ReviewAnalysisSpec:
-    """Validate a spec mapping (camelCase), raising SpecError with field paths."""
+    """Validate a spec mapping (camelCase), raising SpecError with field paths.
+
+    Validation is strict JSON, as the API server's: "5" is not an integer, "true" not a boolean,
+    and a null field means unset.
+    """
     try:
-        return ReviewAnalysisSpec.model_validate(data)
+        return ReviewAnalysisSpec.model_validate_json(_as_json(data), strict=True)
     except ValidationError as exc:
         raise SpecError(describe_errors(exc)) from exc
 
@@ -311,7 +342,7 @@ def load_manifest(path: Path) -> ReviewAnalysis:
     for doc in docs:
         if isinstance(doc, dict) and doc.get("kind") == KIND:
             try:
-                return ReviewAnalysis.model_validate(doc)
+                return ReviewAnalysis.model_validate_json(_as_json(doc), strict=True)
             except ValidationError as exc:
                 raise SpecError(f"{path}: {describe_errors(exc, prefix='')}".replace(": .", ": ")) from exc
     raise SpecError(f"{path}: no document with kind: {KIND}")
