@@ -1,0 +1,238 @@
+"""Airflow 3 REST client (apache-airflow-client) with JWT auth, for the analysis DAG.
+
+The generated client is used for transport, auth headers and request bodies; responses are read
+as plain JSON so that a field added or missing in another Airflow 3.x release cannot break the
+operator (the generated models validate every field strictly).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import requests
+import urllib3
+
+from reviewops_operator.clients.base import FAILED, TERMINAL_STATES, RunInfo
+from reviewops_operator.errors import ExternalError, classify_http, unreachable
+
+SYSTEM = "Airflow"
+PUBLISH_TASK = "publish"
+RESULT_KEY = "return_value"
+
+
+def _parse_date(value: object) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def unwrap_xcom(value: object) -> object:
+    """An XCom value as plain data: JSON strings parsed, serializer envelopes removed."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    # Airflow's serializers wrap values as {"__classname__", "__data__"} (serde) or
+    # {"__type", "__var"} (older BaseSerialization); the payload is inside.
+    while isinstance(value, dict) and ("__data__" in value or "__var" in value):
+        value = value.get("__data__", value.get("__var"))
+    return value
+
+
+class AirflowRestClient:
+    """`AirflowApi` over Airflow 3's public REST API (host = the API server root)."""
+
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: str,
+        dag_id: str,
+        *,
+        timeout: float = 10.0,
+        verify_tls: bool = True,
+    ) -> None:
+        from airflow_client import client
+
+        self._url = url.rstrip("/")
+        self._username = username
+        self._password = password
+        self._dag_id = dag_id
+        self._timeout = timeout
+        self._verify = verify_tls
+        config = client.Configuration(host=self._url)
+        config.verify_ssl = verify_tls
+        config.retries = 1  # one quick retry on a dropped connection; backoff is reconcile's job
+        api = client.ApiClient(config)
+        self._config = config
+        self._runs = client.DagRunApi(api)
+        self._dags = client.DAGApi(api)
+        self._xcoms = client.XComApi(api)
+        self._models = client
+        self._lock = threading.Lock()
+        self._unpaused = False
+        self._session = requests.Session()
+
+    # --- auth ----------------------------------------------------------------------------------
+    def _fetch_token(self) -> None:
+        url = f"{self._url}/auth/token"
+        try:
+            answer = self._session.post(
+                url,
+                json={"username": self._username, "password": self._password},
+                timeout=self._timeout,
+                verify=self._verify,
+            )
+        except requests.RequestException as exc:
+            raise unreachable(SYSTEM, "getting an API token", url, exc) from exc
+        if answer.status_code not in (200, 201):
+            raise classify_http(
+                SYSTEM, f"getting an API token as {self._username!r}", url, answer.status_code, answer.text
+            )
+        token = answer.json().get("access_token")
+        if not isinstance(token, str) or not token:
+            raise ExternalError(
+                SYSTEM, "AirflowAuthFailed", f"{url} answered without an access_token", transient=False
+            )
+        self._config.access_token = token
+
+    def _call(self, what: str, path: str, send: Callable[[], Any]) -> tuple[int, Any]:
+        """Send a request with a valid token (refreshed once on 401); returns (status, JSON)."""
+        url = f"{self._url}{path}"
+        for attempt in range(2):
+            with self._lock:
+                if self._config.access_token is None or attempt == 1:
+                    self._fetch_token()
+            try:
+                answer = send()
+                status, raw = answer.status, answer.data
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise unreachable(SYSTEM, what, url, exc) from exc
+            except self._models.ApiException as exc:  # TLS failures come wrapped with status 0
+                raise unreachable(SYSTEM, what, url, exc) from exc
+            if status != 401:
+                break
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+        try:
+            payload = json.loads(text) if text else None
+        except ValueError:
+            payload = text
+        return status, payload
+
+    def _fail(
+        self, what: str, path: str, status: int, payload: object, *, dag_level: bool = False
+    ) -> ExternalError:
+        # On DAG-level endpoints a 404 means the DAG itself is missing (not deployed or not parsed).
+        if status == 404 and dag_level:
+            return ExternalError(
+                SYSTEM,
+                "DagNotFound",
+                f"{what}: DAG {self._dag_id!r} is not known to Airflow at {self._url}; deploy "
+                "dags/ to Airflow or set REVIEWOPS_AIRFLOW_DAG_ID",
+                transient=False,
+            )
+        return classify_http(SYSTEM, what, f"{self._url}{path}", status, json.dumps(payload))
+
+    # --- AirflowApi ------------------------------------------------------------------------------
+    def _unpause_once(self) -> None:
+        if self._unpaused:
+            return
+        path = f"/api/v2/dags/{self._dag_id}"
+        body = self._models.DAGPatchBody(is_paused=False)
+        status, payload = self._call(
+            "unpausing the DAG",
+            path,
+            lambda: self._dags.patch_dag_without_preload_content(
+                self._dag_id, body, update_mask=["is_paused"], _request_timeout=self._timeout
+            ),
+        )
+        if status != 200:
+            raise self._fail("unpausing the DAG", path, status, payload, dag_level=True)
+        self._unpaused = True
+
+    def trigger(self, run_id: str, conf: dict[str, Any]) -> bool:
+        """POST a dagRun with our deterministic id; 409 means it exists already (success)."""
+        self._unpause_once()
+        path = f"/api/v2/dags/{self._dag_id}/dagRuns"
+        body = self._models.TriggerDAGRunPostBody(dag_run_id=run_id, logical_date=None, conf=conf)
+        status, payload = self._call(
+            f"triggering run {run_id}",
+            path,
+            lambda: self._runs.trigger_dag_run_without_preload_content(
+                self._dag_id, body, _request_timeout=self._timeout
+            ),
+        )
+        if status == 409:
+            return False
+        if status not in (200, 201):
+            raise self._fail(f"triggering run {run_id}", path, status, payload, dag_level=True)
+        return True
+
+    def get_run(self, run_id: str) -> RunInfo | None:
+        """GET one dagRun; None when Airflow does not know it (deleted, or never created)."""
+        path = f"/api/v2/dags/{self._dag_id}/dagRuns/{run_id}"
+        status, payload = self._call(
+            f"reading run {run_id}",
+            path,
+            lambda: self._runs.get_dag_run_without_preload_content(
+                self._dag_id, run_id, _request_timeout=self._timeout
+            ),
+        )
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(payload, dict):
+            raise self._fail(f"reading run {run_id}", path, status, payload)
+        return RunInfo(
+            run_id=run_id,
+            state=str(payload.get("state") or "queued"),
+            start_date=_parse_date(payload.get("start_date")),
+            end_date=_parse_date(payload.get("end_date")),
+        )
+
+    def cancel(self, run_id: str) -> None:
+        """PATCH the run's state to failed, unless it already finished or does not exist."""
+        current = self.get_run(run_id)
+        if current is None or current.state in TERMINAL_STATES:
+            return
+        path = f"/api/v2/dags/{self._dag_id}/dagRuns/{run_id}"
+        body = self._models.DAGRunPatchBody(state=self._models.DagRunMutableStates(FAILED))
+        status, payload = self._call(
+            f"cancelling run {run_id}",
+            path,
+            lambda: self._runs.patch_dag_run_without_preload_content(
+                self._dag_id, run_id, body, update_mask=["state"], _request_timeout=self._timeout
+            ),
+        )
+        if status not in (200, 404):
+            raise self._fail(f"cancelling run {run_id}", path, status, payload)
+
+    def results(self, run_id: str) -> dict[str, Any] | None:
+        """The `publish` task's return value (the analysis summary), or None when absent."""
+        path = (
+            f"/api/v2/dags/{self._dag_id}/dagRuns/{run_id}/taskInstances/{PUBLISH_TASK}"
+            f"/xcomEntries/{RESULT_KEY}"
+        )
+        status, payload = self._call(
+            f"reading the results of run {run_id}",
+            path,
+            lambda: self._xcoms.get_xcom_entry_without_preload_content(
+                self._dag_id,
+                PUBLISH_TASK,
+                run_id,
+                RESULT_KEY,
+                map_index=-1,
+                _request_timeout=self._timeout,
+            ),
+        )
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(payload, dict):
+            raise self._fail(f"reading the results of run {run_id}", path, status, payload)
+        value = unwrap_xcom(payload.get("value"))
+        return value if isinstance(value, dict) else None

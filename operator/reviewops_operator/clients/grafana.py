@@ -1,0 +1,173 @@
+"""Grafana dashboards, one per analysis: a sidecar-labelled ConfigMap, or Grafana's HTTP API.
+
+ConfigMap mode is the GitOps-friendly default: Grafana's dashboard sidecar picks up every
+ConfigMap labelled `grafana_dashboard: "1"` and files it in the folder named by the
+`grafana_folder` annotation. The ConfigMap is owned by its ReviewAnalysis when both live in the
+same namespace (ownerReferences cannot cross namespaces); otherwise the finalizer removes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import requests
+import urllib3
+
+from reviewops_operator.errors import classify_http, unreachable
+from reviewops_operator.identity import (
+    MANAGED_BY,
+    AnalysisRef,
+    dashboard_configmap_name,
+    label_value,
+    owner_reference,
+)
+
+SIDECAR_LABEL = "grafana_dashboard"
+FOLDER_ANNOTATION = "grafana_folder"
+ANALYSIS_LABEL = "reviewops.io/analysis"
+ANALYSIS_NAMESPACE_LABEL = "reviewops.io/analysis-namespace"
+_MERGE_PATCH = "application/merge-patch+json"
+
+
+def dashboard_link(grafana_url: str | None, uid: str) -> str | None:
+    """Grafana's short link to a dashboard by uid (`/d/<uid>`), when Grafana's URL is known."""
+    return f"{grafana_url}/d/{uid}" if grafana_url else None
+
+
+def configmap_body(
+    ref: AnalysisRef, namespace: str, uid: str, folder: str, dashboard: dict[str, Any]
+) -> dict[str, Any]:
+    """The dashboard ConfigMap: sidecar label, folder annotation, owner when same namespace."""
+    metadata: dict[str, Any] = {
+        "name": dashboard_configmap_name(ref),
+        "namespace": namespace,
+        "labels": {
+            SIDECAR_LABEL: "1",
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+            ANALYSIS_LABEL: label_value(ref.name),
+            ANALYSIS_NAMESPACE_LABEL: label_value(ref.namespace),
+        },
+        "annotations": {FOLDER_ANNOTATION: folder, ANALYSIS_LABEL: ref.key},
+    }
+    if namespace == ref.namespace and ref.uid:
+        metadata["ownerReferences"] = [owner_reference(ref)]
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": metadata,
+        "data": {f"{uid}.json": json.dumps(dashboard, sort_keys=True)},
+    }
+
+
+class ConfigMapDashboards:
+    """`DashboardSink` writing labelled ConfigMaps with the `kubernetes` client."""
+
+    def __init__(self, api_client: Any, *, namespace: str | None, grafana_url: str | None) -> None:
+        from kubernetes import client
+
+        self._core = client.CoreV1Api(api_client)
+        self._models: Any = client
+        self._namespace = namespace
+        self._grafana_url = grafana_url
+        self._api_url = str(api_client.configuration.host)
+
+    def _target(self, ref: AnalysisRef) -> tuple[str, str]:
+        return self._namespace or ref.namespace, dashboard_configmap_name(ref)
+
+    def _failure(self, what: str, exc: Exception) -> Exception:
+        if isinstance(exc, self._models.ApiException):
+            body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else exc.body
+            return classify_http("Kubernetes", what, self._api_url, int(exc.status or 0), str(body))
+        return unreachable("Kubernetes", what, self._api_url, exc)
+
+    def ensure(self, ref: AnalysisRef, uid: str, folder: str, dashboard: dict[str, Any]) -> str | None:
+        """Create the ConfigMap, or merge-patch it when it exists (idempotent)."""
+        namespace, name = self._target(ref)
+        body = configmap_body(ref, namespace, uid, folder, dashboard)
+        what = f"writing dashboard ConfigMap {namespace}/{name}"
+        try:
+            try:
+                self._core.create_namespaced_config_map(
+                    namespace, self._models.V1ConfigMap.from_dict(body), _preload_content=False
+                )
+            except self._models.ApiException as exc:
+                if exc.status != 409:
+                    raise
+                self._core.patch_namespaced_config_map(
+                    name, namespace, body, _content_type=_MERGE_PATCH, _preload_content=False
+                )
+        except (self._models.ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._failure(what, exc) from exc
+        return dashboard_link(self._grafana_url, uid)
+
+    def remove(self, ref: AnalysisRef, uid: str) -> None:
+        """Delete the ConfigMap; absent is fine."""
+        namespace, name = self._target(ref)
+        try:
+            self._core.delete_namespaced_config_map(name, namespace, _preload_content=False)
+        except self._models.ApiException as exc:
+            if exc.status != 404:
+                raise self._failure(f"deleting dashboard ConfigMap {namespace}/{name}", exc) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._failure(f"deleting dashboard ConfigMap {namespace}/{name}", exc) from exc
+
+
+def folder_uid(folder: str) -> str:
+    """A stable Grafana folder uid for a folder title (≤ 40 characters)."""
+    return f"ro-folder-{hashlib.sha256(folder.encode('utf-8')).hexdigest()[:20]}"
+
+
+class ApiDashboards:
+    """`DashboardSink` over Grafana's HTTP API (a service-account token with Editor rights)."""
+
+    def __init__(self, grafana_url: str, token: str, *, timeout: float = 10.0) -> None:
+        self._url = grafana_url.rstrip("/")
+        self._timeout = timeout
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def _send(self, what: str, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> Any:
+        url = f"{self._url}{path}"
+        try:
+            answer = self._session.request(method, url, timeout=self._timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise unreachable("Grafana", what, url, exc) from exc
+        if answer.status_code not in ok:
+            raise classify_http("Grafana", what, url, answer.status_code, answer.text)
+        try:
+            return answer.json()
+        except ValueError:
+            return None
+
+    def ensure(self, ref: AnalysisRef, uid: str, folder: str, dashboard: dict[str, Any]) -> str | None:
+        """Create the folder if needed, then POST the dashboard with overwrite (same uid)."""
+        parent = folder_uid(folder)
+        # 409/412: the folder exists already (Grafana versions differ in the code they use).
+        self._send(
+            f"creating Grafana folder {folder!r}",
+            "POST",
+            "/api/folders",
+            (200, 409, 412),
+            json={"uid": parent, "title": folder},
+        )
+        payload = {
+            "dashboard": {**dashboard, "uid": uid, "id": None},
+            "folderUid": parent,
+            "overwrite": True,
+            "message": f"reviewops-operator: {ref.key}",
+        }
+        saved = self._send(
+            f"saving dashboard {uid} for {ref.key}", "POST", "/api/dashboards/db", (200,), json=payload
+        )
+        path = saved.get("url") if isinstance(saved, dict) else None
+        if isinstance(path, str) and path.startswith("/"):
+            return f"{self._url}{path}"
+        return dashboard_link(self._url, uid)
+
+    def remove(self, ref: AnalysisRef, uid: str) -> None:
+        """DELETE the dashboard by uid; 404 is fine."""
+        self._send(
+            f"deleting dashboard {uid} of {ref.key}", "DELETE", f"/api/dashboards/uid/{uid}", (200, 404)
+        )

@@ -1,0 +1,179 @@
+"""MLflow experiments: created with tags, restored when soft-deleted, deleted by policy.
+
+Two implementations of one contract. A tracking *server* (http/https, the in-cluster case) is
+spoken to over MLflow's REST API with `requests`: importing the `mlflow` package costs ~150 MB of
+RSS (pandas, fastapi, ...), which alone would break the operator's memory budget. Any other URI
+(`sqlite:///...`, a folder) has no server to talk to, so `MlflowClient` is used, imported lazily.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import requests
+
+from reviewops_operator.clients.base import Experiment, ExperimentStore
+from reviewops_operator.errors import ExternalError, classify_http, unreachable
+
+SYSTEM = "MLflow"
+_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
+_DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
+_DELETED = "deleted"
+
+
+class MlflowRestExperiments:
+    """`ExperimentStore` over MLflow's REST API (`/api/2.0/mlflow/experiments/*`)."""
+
+    def __init__(self, tracking_uri: str, *, timeout: float = 10.0) -> None:
+        self._root = tracking_uri.rstrip("/")
+        self._timeout = timeout
+        self._session = requests.Session()
+        # The same variables MlflowClient honours, so one Secret serves both the operator and DAG.
+        token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+        user = os.environ.get("MLFLOW_TRACKING_USERNAME")
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+        elif user:
+            self._session.auth = (user, os.environ.get("MLFLOW_TRACKING_PASSWORD", ""))
+
+    def _request(self, what: str, method: str, endpoint: str, **kwargs: Any) -> dict[str, Any]:
+        url = f"{self._root}/api/2.0/mlflow/experiments/{endpoint}"
+        try:
+            answer = self._session.request(method, url, timeout=self._timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise unreachable(SYSTEM, what, url, exc) from exc
+        try:
+            payload = answer.json()
+        except ValueError:
+            payload = {}
+        if answer.status_code == 200:
+            return payload if isinstance(payload, dict) else {}
+        code = payload.get("error_code") if isinstance(payload, dict) else None
+        if code in (_ALREADY_EXISTS, _DOES_NOT_EXIST):
+            return {"error_code": code}
+        raise classify_http(SYSTEM, what, url, answer.status_code, answer.text)
+
+    def _by_name(self, name: str) -> dict[str, Any] | None:
+        found = self._request(
+            f"looking up experiment {name!r}", "GET", "get-by-name", params={"experiment_name": name}
+        )
+        experiment = found.get("experiment")
+        return experiment if isinstance(experiment, dict) else None
+
+    def ensure(self, name: str, tags: dict[str, str]) -> Experiment:
+        """Create (tags included), or restore a soft-deleted one and refresh its tags."""
+        current = self._by_name(name)
+        if current is None:
+            created = self._request(
+                f"creating experiment {name!r}",
+                "POST",
+                "create",
+                json={"name": name, "tags": [{"key": k, "value": v} for k, v in tags.items()]},
+            )
+            if "experiment_id" in created:
+                return Experiment(experiment_id=str(created["experiment_id"]), created=True)
+            current = self._by_name(name)  # lost a race with another creator: theirs is ours
+            if current is None:
+                raise ExternalError(
+                    SYSTEM,
+                    "MLflowRejected",
+                    f"experiment {name!r} neither exists nor can be created at {self._root}",
+                    transient=True,
+                )
+        experiment_id = str(current["experiment_id"])
+        restored = current.get("lifecycle_stage") == _DELETED
+        if restored:
+            self._request(
+                f"restoring experiment {name!r}", "POST", "restore", json={"experiment_id": experiment_id}
+            )
+        known = {t.get("key"): t.get("value") for t in current.get("tags", []) if isinstance(t, dict)}
+        for key, value in tags.items():
+            if known.get(key) != value:
+                self._request(
+                    f"tagging experiment {name!r}",
+                    "POST",
+                    "set-experiment-tag",
+                    json={"experiment_id": experiment_id, "key": key, "value": value},
+                )
+        return Experiment(experiment_id=experiment_id, restored=restored)
+
+    def delete(self, name: str) -> bool:
+        """Soft-delete (MLflow never frees the name); False when absent or already deleted."""
+        current = self._by_name(name)
+        if current is None or current.get("lifecycle_stage") == _DELETED:
+            return False
+        self._request(
+            f"deleting experiment {name!r}",
+            "POST",
+            "delete",
+            json={"experiment_id": str(current["experiment_id"])},
+        )
+        return True
+
+
+class MlflowLocalExperiments:
+    """`ExperimentStore` with `MlflowClient` for server-less stores (sqlite:///..., folders)."""
+
+    def __init__(self, tracking_uri: str) -> None:
+        from mlflow import MlflowClient
+
+        self._uri = tracking_uri
+        self._client = MlflowClient(tracking_uri=tracking_uri)
+
+    def _fail(self, what: str, exc: Exception) -> ExternalError:
+        # A local store fails on disk or database problems: worth retrying, never a crash.
+        return ExternalError(
+            SYSTEM, "MLflowUnavailable", f"{what} in MLflow store {self._uri}: {exc}", transient=True
+        )
+
+    def ensure(self, name: str, tags: dict[str, str]) -> Experiment:
+        """Create (tags included), or restore a soft-deleted one and refresh its tags."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            current = self._client.get_experiment_by_name(name)
+            if current is None:
+                try:
+                    new_id = self._client.create_experiment(name, tags=tags)
+                    return Experiment(experiment_id=str(new_id), created=True)
+                except MlflowException as exc:
+                    if exc.error_code != _ALREADY_EXISTS:
+                        raise
+                    current = self._client.get_experiment_by_name(name)
+                    if current is None:
+                        raise
+            restored = current.lifecycle_stage == _DELETED
+            if restored:
+                self._client.restore_experiment(current.experiment_id)
+            for key, value in tags.items():
+                if current.tags.get(key) != value:
+                    self._client.set_experiment_tag(current.experiment_id, key, value)
+            return Experiment(experiment_id=str(current.experiment_id), restored=restored)
+        except MlflowException as exc:
+            raise self._fail(f"ensuring experiment {name!r}", exc) from exc
+
+    def delete(self, name: str) -> bool:
+        """Soft-delete; False when absent or already deleted."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            current = self._client.get_experiment_by_name(name)
+            if current is None or current.lifecycle_stage == _DELETED:
+                return False
+            self._client.delete_experiment(current.experiment_id)
+            return True
+        except MlflowException as exc:
+            raise self._fail(f"deleting experiment {name!r}", exc) from exc
+
+
+def experiment_store(tracking_uri: str, *, timeout: float = 10.0) -> ExperimentStore:
+    """The right implementation for a tracking URI (REST for servers, MlflowClient otherwise)."""
+    if tracking_uri.startswith(("http://", "https://")):
+        return MlflowRestExperiments(tracking_uri, timeout=timeout)
+    return MlflowLocalExperiments(tracking_uri)
+
+
+def experiment_url(link_root: str | None, experiment_id: str) -> str | None:
+    """Link to the experiment in MLflow's UI, when the UI's address is known."""
+    return f"{link_root}/#/experiments/{experiment_id}" if link_root else None
