@@ -1,0 +1,313 @@
+"""`prepare`: reviews -> cleaned texts, languages and tokens, fast enough for 100k reviews.
+
+Where the time goes and what is done about it:
+- Reviews repeat ("Great service"), so each distinct (title, text) is cleaned and detected
+  once, and each distinct (cleaned text, language) is tokenized once.
+- Cleaning + language detection, then tokenization, run on worker processes (`workers`,
+  default: the CPUs this process may use) that return compact strings, not objects. Each
+  pass forks its workers after the parent loaded what they need (the fastText model, then
+  the spaCy tokenizers and lemma tables of the languages found), so nothing is loaded twice.
+  Small corpora stay in-process, where workers would cost more than they save.
+- Lemmas and stop words are dictionary look-ups cached per distinct word (see `tokens`).
+- Phrase statistics need the whole corpus, so they are learned in the parent afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.pool import Pool
+from typing import TypeVar
+
+from reviewops.preprocess.clean import display_text
+from reviewops.preprocess.language import (
+    Guess,
+    guess_language,
+    load_detector,
+    normalize_language,
+    resolve_languages,
+)
+from reviewops.preprocess.phrases import learn_phrases
+from reviewops.preprocess.tokens import BREAK, Analyzer, Level, analyzer, decode, stopwords_for
+from reviewops.records import Prepared, ProgressFn, Review, no_progress
+from reviewops.spec import Preprocessing
+
+# Below this many distinct texts one process is faster than starting workers.
+PARALLEL_MIN = 4000
+# A language outside the corpus' main ones with fewer reviews than this is split into plain
+# words: loading its spaCy data costs 0.5-4 s per process, too much for a few stray reviews.
+MINOR_MAX = 50
+_CHUNK_MIN, _CHUNK_MAX = 200, 2000
+_CHUNKS_PER_WORKER = 8
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
+
+# A distinct review input: (title, text, whether its language must be detected).
+_Input = tuple[str | None, str, bool]
+# A batch to tokenize: (language, lemmatize, extra stop words, use spaCy, cleaned texts).
+_Batch = tuple[str, bool, frozenset[str], bool, list[str]]
+
+
+def prepare(
+    reviews: Sequence[Review],
+    options: Preprocessing,
+    *,
+    company_name: str | None = None,
+    languages: Sequence[str] | None = None,
+    progress: ProgressFn = no_progress,
+    workers: int | None = None,
+) -> Prepared:
+    """Clean, identify the language of, and tokenize `reviews` (results aligned by index).
+
+    - texts: the display text (title merged in unless Trustpilot invented it).
+    - languages: the review's own language when given, else detected; a text too short to
+      tell gets one of the corpus' main languages (`languages`, those the analysis expects,
+      and any language of at least 5 % of the reviews). A language with fewer than 50
+      reviews that is not a main one is split into plain words, without loading its spaCy
+      data.
+    - tokens: lowercase lemmas (words when `options.lemmatize` is off) without stop words,
+      punctuation, numbers or 1-letter tokens; spaCy's stop words plus the words of
+      `company_name` and `options.extra_stopwords`; frequent pairs joined with "_" when
+      `options.bigrams`.
+    - warnings: what a user should know (unsupported languages, undetectable texts, ...).
+
+    `progress` receives counts of reviews that sum to len(reviews). `workers` caps the worker
+    processes (default: the usable CPUs, one process for small corpora).
+    """
+    expected = [code for code in map(normalize_language, languages or ()) if code]
+    given = [normalize_language(review.language) for review in reviews]
+    inputs, position = _distinct_inputs(reviews, given)
+    pool_size = _pool_size(workers, len(inputs))
+    stopwords = stopwords_for(company_name, options.extra_stopwords)
+
+    cleaned = _clean_and_detect(inputs, pool_size)
+    texts = [cleaned[index][0] for index in position]
+    # Inputs are detected whenever one of their reviews lacks a language, so a review without
+    # one always finds a Guess here; Guess(()) only satisfies the type checker.
+    observed = [lang or cleaned[index][1] or Guess(()) for lang, index in zip(given, position, strict=True)]
+    choice = resolve_languages(observed, expected)
+    counts = Counter(choice.languages)
+    minor = {lang for lang, n in counts.items() if lang not in choice.main and n < MINOR_MAX}
+
+    keys: dict[tuple[str, str], int] = {}
+    token_index = [keys.setdefault(key, len(keys)) for key in zip(texts, choice.languages, strict=True)]
+    jobs = _batches(list(keys), options.lemmatize, stopwords, minor, pool_size)
+    encoded, levels = _tokenize(jobs, len(keys), pool_size, progress)
+    if len(reviews) > len(keys):
+        progress(len(reviews) - len(keys))
+    tokens = _tokens(encoded, token_index, options.bigrams)
+
+    warnings = _warnings(texts, counts, minor, levels, options.lemmatize, expected)
+    if choice.undetermined:
+        warnings.insert(
+            0,
+            f"{choice.undetermined} reviews too short or ambiguous to identify their language: "
+            f"treated as '{choice.fallback}'",
+        )
+    return Prepared(texts=texts, languages=choice.languages, tokens=tokens, warnings=warnings)
+
+
+def _distinct_inputs(
+    reviews: Sequence[Review], given: Sequence[str | None]
+) -> tuple[list[_Input], list[int]]:
+    index_of: dict[tuple[str | None, str], int] = {}
+    inputs: list[_Input] = []
+    position: list[int] = []
+    for review, language in zip(reviews, given, strict=True):
+        key = (review.title, review.text)
+        index = index_of.get(key)
+        if index is None:
+            index = index_of[key] = len(inputs)
+            inputs.append((review.title, review.text, False))
+        if language is None and not inputs[index][2]:
+            inputs[index] = (review.title, review.text, True)
+        position.append(index)
+    return inputs, position
+
+
+def _clean_and_detect(inputs: list[_Input], pool_size: int) -> list[tuple[str, Guess | None]]:
+    chunks = _chunks(inputs, pool_size)
+    with _runner(pool_size, load_detector) as runner:
+        return [item for chunk in runner.map(_clean_chunk, chunks) for item in chunk]
+
+
+def _tokenize(
+    jobs: list[tuple[list[int], _Batch]], count: int, pool_size: int, progress: ProgressFn
+) -> tuple[list[str], dict[str, Level]]:
+    """Encoded tokens of each distinct (text, language), and each language's Level."""
+    encoded = [""] * count
+    levels: dict[str, Level] = {}
+
+    def load_analyzers() -> None:
+        for _, batch in jobs:
+            _analyzer_for(batch)
+
+    with _runner(pool_size, load_analyzers) as runner:
+        done = runner.map(_tokenize_batch, [batch for _, batch in jobs])
+        for (ids, batch), (level, results) in zip(jobs, done, strict=True):
+            levels[batch[0]] = level
+            for key_id, result in zip(ids, results, strict=True):
+                encoded[key_id] = result
+            progress(len(ids))
+    return encoded, levels
+
+
+def _tokens(encoded: list[str], token_index: list[int], bigrams: bool) -> list[list[str]]:
+    """Final token lists per review: phrases joined, markers gone, one list per review."""
+    documents = [decode(item) for item in encoded]
+    if bigrams:
+        model = learn_phrases(documents)
+        distinct = [model.join(doc) for doc in documents]
+    else:
+        distinct = [[token for token in doc if token != BREAK] for doc in documents]
+    # A repeated text gets its own copy of the token list, so no two reviews share a list.
+    tokens: list[list[str]] = []
+    used = [False] * len(distinct)
+    for index in token_index:
+        tokens.append(list(distinct[index]) if used[index] else distinct[index])
+        used[index] = True
+    return tokens
+
+
+def _clean_chunk(items: Sequence[_Input]) -> list[tuple[str, Guess | None]]:
+    out: list[tuple[str, Guess | None]] = []
+    for title, text, detect in items:
+        cleaned = display_text(title, text)
+        out.append((cleaned, guess_language(cleaned) if detect else None))
+    return out
+
+
+def _analyzer_for(batch: _Batch) -> Analyzer:
+    language, lemmatize, stopwords, use_spacy, _ = batch
+    return analyzer(language, lemmatize, stopwords, use_spacy)
+
+
+def _tokenize_batch(batch: _Batch) -> tuple[Level, list[str]]:
+    tokenizer = _analyzer_for(batch)
+    return tokenizer.level, tokenizer.encode(batch[4])
+
+
+def _batches(
+    keys: list[tuple[str, str]],
+    lemmatize: bool,
+    stopwords: frozenset[str],
+    minor: set[str],
+    pool_size: int,
+) -> list[tuple[list[int], _Batch]]:
+    """Distinct (text, language) pairs grouped by language, cut into chunks."""
+    by_language: dict[str, list[int]] = {}
+    for key_id, (_, language) in enumerate(keys):
+        by_language.setdefault(language, []).append(key_id)
+    size = _chunk_size(len(keys), pool_size)
+    batches = []
+    for language, ids in by_language.items():
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
+            texts = [keys[key_id][0] for key_id in part]
+            batch = (language, lemmatize, stopwords, language not in minor, texts)
+            batches.append((part, batch))
+    return batches
+
+
+def _chunks(items: list[_Input], pool_size: int) -> list[list[_Input]]:
+    size = _chunk_size(len(items), pool_size)
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _chunk_size(count: int, pool_size: int) -> int:
+    # Several chunks per worker keep both busy to the end and the progress bar moving.
+    wanted = math.ceil(count / (pool_size * _CHUNKS_PER_WORKER)) if count else 1
+    return max(_CHUNK_MIN, min(_CHUNK_MAX, wanted))
+
+
+def _pool_size(workers: int | None, distinct: int) -> int:
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be 1 or more, got {workers}")
+    if multiprocessing.current_process().daemon:
+        # A daemonic process (a Celery or multiprocessing worker) may not start children.
+        return 1
+    if workers is not None:
+        return workers
+    if distinct < PARALLEL_MIN:
+        return 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, usable or 1)
+
+
+class _Runner:
+    """An ordered, lazy `map` over chunks: in-process, or on a pool of worker processes."""
+
+    def __init__(self, pool: Pool | None) -> None:
+        self._pool = pool
+
+    def map(self, function: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out]:
+        if self._pool is None:
+            return map(function, items)
+        return self._pool.imap(function, items)
+
+
+@contextmanager
+def _runner(pool_size: int, load: Callable[[], None]) -> Iterator[_Runner]:
+    """A _Runner for one pass; with workers, `load` runs first so that they inherit it."""
+    if pool_size == 1:
+        yield _Runner(None)
+        return
+    # fork shares what the parent loaded (models, tables, imported modules) at no cost, so
+    # each worker does not load it again; spawn (macOS, Windows) works too, each worker then
+    # loads what it needs itself.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if method == "fork":
+        load()
+    with multiprocessing.get_context(method).Pool(pool_size) as pool:
+        yield _Runner(pool)
+
+
+def _warnings(
+    texts: Sequence[str],
+    counts: Counter[str],
+    minor: set[str],
+    levels: dict[str, Level],
+    lemmatize: bool,
+    expected: Sequence[str],
+) -> list[str]:
+    warnings: list[str] = []
+    for language, count in counts.most_common():
+        level = levels.get(language)
+        if language in minor:
+            continue
+        if level == "plain":
+            warnings.append(
+                f"{count} reviews in '{language}' (unsupported): tokens are lowercased words, "
+                "not lemmas, and no stop words are removed"
+            )
+        elif level == "words" and lemmatize:
+            warnings.append(
+                f"{count} reviews in '{language}' (no lemma table): tokens are lowercased words, not lemmas"
+            )
+    if minor:
+        listed = ", ".join(f"{lang} {count}" for lang, count in counts.most_common() if lang in minor)
+        warnings.append(
+            f"{sum(counts[lang] for lang in minor)} reviews in minor languages ({listed}): tokens "
+            "are lowercased words, not lemmas, and no stop words are removed; list a language "
+            "in source.languages to analyse it fully"
+        )
+    if expected:
+        others = [(lang, n) for lang, n in counts.most_common() if lang not in expected]
+        if others:
+            listed = ", ".join(f"{lang} {n}" for lang, n in others)
+            warnings.append(
+                f"{sum(n for _, n in others)} reviews are not in the expected languages "
+                f"({', '.join(expected)}): {listed}"
+            )
+    empty = sum(1 for text in texts if not text)
+    if empty:
+        warnings.append(
+            f"{empty} reviews have no text left after cleaning (empty, or only links, emoji "
+            "or markup): they get no tokens"
+        )
+    return warnings

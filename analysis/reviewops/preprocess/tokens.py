@@ -1,0 +1,152 @@
+"""From a cleaned text to its tokens: lemmas, lowercase, no stop words, punctuation or numbers.
+
+Words are split by spaCy's tokenizer (from `spacy.blank`, no other pipe), which knows each
+language's contractions and elisions ("don't" -> do + n't, "l'appli" -> l' + appli). It does
+not run on whole texts, though: a regular expression cuts each text into word chunks
+("don't", "l'appli", "x-rays") and single marks, and spaCy's tokenizer, then the lemma table
+and the stop-word list, see each *distinct* chunk once. Building spaCy's Doc and Token objects
+for every text costs more than all the rest; this way a 100k-review corpus costs one
+tokenizer call per vocabulary entry, and a dictionary look-up per word. Within a chunk spaCy
+sees exactly what it would see in the full text, since it splits on whitespace first and
+peels punctuation off chunks the same way.
+
+Where a stop word, number or punctuation mark was removed, the token stream holds a BREAK
+marker, so that phrase detection only joins words a reviewer actually wrote side by side.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from reviewops.preprocess.lemmas import LemmaTable, load_lemma_table
+
+# lemmas: spaCy tokenizer + look-up lemmas; words: spaCy tokenizer, lowercased words (no
+# table, or lemmatize off); plain: no spaCy support at all, lowercased words as written.
+Level = Literal["lemmas", "words", "plain"]
+
+# Letters, optionally joined by an inner apostrophe or hyphen ("aujourd'hui", "e-mail").
+_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+# A chunk of letters and digits, optionally joined by inner apostrophes or hyphens, or any
+# other single non-space character (a mark: a segment break). Digits stay in the chunk so
+# that "2nd" or "10jours" is dropped as a number, not kept as "nd" or "jours".
+_CHUNK = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|\S")
+# Stands where words were dropped; never a token, since tokens are made of letters.
+BREAK = "|"
+
+# What a chunk turns into: its tokens and BREAKs, usually one, more when spaCy splits it.
+_Tokens = tuple[str, ...]
+
+
+@functools.cache
+def _blank_pipeline(language: str) -> Any:
+    """spaCy's blank pipeline for `language`, or None when spaCy cannot build one here."""
+    import spacy  # heavy: imported only when a text is actually tokenized
+
+    try:
+        return spacy.blank(language)
+    except ImportError:
+        # Unknown code, or a language whose tokenizer needs an extra library that is not
+        # installed (Japanese: SudachiPy, Korean: mecab-ko, Thai: PyThaiNLP, ...).
+        return None
+
+
+def stopwords_for(company_name: str | None, extra: Iterable[str] = ()) -> frozenset[str]:
+    """Stop words the analysis adds to spaCy's: the company's name words and `extra`.
+
+    "Back Market" gives back, market and backmarket (reviewers write it both ways).
+    """
+    words = {word.strip().lower() for word in extra if word.strip()}
+    if company_name:
+        parts = [part.lower() for part in _WORD.findall(company_name)]
+        words.update(parts)
+        if len(parts) > 1:
+            words.add("".join(parts))
+    return frozenset(words)
+
+
+class Analyzer:
+    """Tokens of one language's texts; build one per (language, options) and reuse it."""
+
+    def __init__(
+        self,
+        language: str,
+        *,
+        lemmatize: bool,
+        extra_stopwords: frozenset[str],
+        use_spacy: bool = True,
+    ) -> None:
+        self.language = language
+        # Without spaCy nothing is loaded: worth it for a language with a handful of reviews.
+        nlp = _blank_pipeline(language) if use_spacy else None
+        self._table: LemmaTable | None = load_lemma_table(language) if lemmatize and nlp is not None else None
+        self.level: Level = "lemmas" if self._table else "words" if nlp is not None else "plain"
+        self._tokenizer = nlp.tokenizer if nlp is not None else None
+        stops = {word.lower() for word in nlp.Defaults.stop_words} if nlp is not None else set()
+        self._stops = frozenset(stops) | extra_stopwords
+        # chunk as written -> its token(s); grows with the corpus' vocabulary.
+        self._cache: dict[str, _Tokens] = {}
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens of `text`."""
+        return [token for token in decode(self.encode([text])[0]) if token != BREAK]
+
+    def encode(self, texts: Sequence[str]) -> list[str]:
+        """The tokens of each text, BREAK markers included, as one string (see `decode`).
+
+        One string per text is much cheaper to send between processes than a list.
+        """
+        return [self._encode(text) for text in texts]
+
+    def _encode(self, text: str) -> str:
+        cache = self._cache
+        out: list[str] = []
+        broken = True  # no BREAK at the start, nor two in a row
+        # spaCy's English and French rules expect the ASCII apostrophe.
+        for chunk in _CHUNK.findall(text.replace("’", "'")):
+            found = cache.get(chunk)
+            if found is None:
+                found = cache[chunk] = self._resolve(chunk)
+            for token in found:
+                if token is not BREAK:
+                    out.append(token)
+                    broken = False
+                elif not broken:
+                    out.append(BREAK)
+                    broken = True
+        if broken and out:
+            out.pop()
+        return " ".join(out)
+
+    def _resolve(self, chunk: str) -> _Tokens:
+        if self._tokenizer is None or len(chunk) == 1:
+            return (self._token(chunk),)
+        return tuple(self._token(token.text) for token in self._tokenizer(chunk))
+
+    def _token(self, word: str) -> str:
+        """The word's token, or BREAK when it is dropped."""
+        lower = word.lower()
+        if len(lower) < 2 or lower in self._stops or not _WORD.fullmatch(lower):
+            return BREAK
+        if self._table is None:
+            return lower
+        lemma = self._table(word, lower)
+        # A lemma can be a stop word when the word is not ("having" -> "have").
+        if lemma != lower and (len(lemma) < 2 or lemma in self._stops or not _WORD.fullmatch(lemma)):
+            return BREAK
+        return lemma
+
+
+def decode(encoded: str) -> list[str]:
+    """Tokens, BREAK markers included, back from `Analyzer.encode`'s string."""
+    return encoded.split(" ") if encoded else []
+
+
+@functools.cache
+def analyzer(
+    language: str, lemmatize: bool, extra_stopwords: frozenset[str], use_spacy: bool = True
+) -> Analyzer:
+    """A shared Analyzer per process, so its word cache serves every batch of a corpus."""
+    return Analyzer(language, lemmatize=lemmatize, extra_stopwords=extra_stopwords, use_spacy=use_spacy)
