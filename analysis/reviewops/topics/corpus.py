@@ -1,0 +1,91 @@
+"""Token lists -> one sparse document-term count matrix, built once and shared by every fit.
+
+The auto-k search, the LDA start and the final fit all work on rows of the same matrix, so the
+corpus is vectorized a single time (0.4-0.7 s at 100k demo reviews). Documents that keep no
+term after vocabulary pruning are left out here; the caller assigns them no topic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+# Terms in more than this share of documents say nothing about what a review is about.
+MAX_DF = 0.5
+
+
+def document_frequency_limits(n_docs: int) -> tuple[int, float]:
+    """(min_df, max_df) for a corpus of n_docs documents.
+
+    A term must appear in at least 2 documents (a term seen once cannot be shared by a topic),
+    and in at least 1 in 5,000 documents on large corpora: at 100k that drops the typos and
+    one-off names that would otherwise make most of the vocabulary and none of the topics.
+    """
+    return max(2, math.ceil(n_docs / 5000)), MAX_DF
+
+
+@dataclass(slots=True)
+class Corpus:
+    """Documents as rows of a count matrix over `vocabulary`; `rows` maps each back to its review."""
+
+    counts: sparse.csr_matrix  # documents x terms, float64 counts
+    vocabulary: list[str]
+    rows: NDArray[np.int64]  # index of each document in the token lists given to build_corpus
+    min_df: int
+    max_df: float
+
+    def __len__(self) -> int:
+        return int(self.counts.shape[0])
+
+    def subset(self, positions: NDArray[np.int64]) -> Corpus:
+        """The documents at `positions` (indexes into this corpus), same vocabulary."""
+        return Corpus(
+            self.counts[positions], self.vocabulary, self.rows[positions], self.min_df, self.max_df
+        )
+
+    def sample(self, size: int, seed: int) -> Corpus:
+        """At most `size` documents drawn without replacement (the corpus itself if smaller)."""
+        if len(self) <= size:
+            return self
+        positions = np.random.default_rng(seed).choice(len(self), size=size, replace=False)
+        return self.subset(np.sort(positions).astype(np.int64))
+
+
+def build_corpus(tokens: Sequence[Sequence[str]], rows: Sequence[int]) -> Corpus | None:
+    """Vectorize the documents tokens[i] for i in rows; None when no term survives pruning.
+
+    The token lists are used as they are (already lemmatised, bigrams joined by preprocessing).
+    When the frequency limits leave nothing (a handful of reviews), every term is kept instead.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs = [tokens[i] for i in rows]
+    min_df, max_df = document_frequency_limits(len(docs))
+    matrix: sparse.csr_matrix | None = None
+    vectorizer: CountVectorizer | None = None
+    for low, high in ((min_df, max_df), (1, 1.0)):
+        # `list` as analyzer takes each document's token list unchanged.
+        vectorizer = CountVectorizer(analyzer=list, min_df=low, max_df=high, dtype=np.float64)
+        try:
+            matrix = vectorizer.fit_transform(docs).tocsr()
+        except ValueError:  # "After pruning, no terms remain" / "empty vocabulary"
+            continue
+        min_df, max_df = low, high
+        break
+    if matrix is None or vectorizer is None:
+        return None
+    kept = np.flatnonzero(np.diff(matrix.indptr) > 0).astype(np.int64)
+    if kept.size == 0:
+        return None
+    return Corpus(
+        counts=matrix[kept],
+        vocabulary=[str(t) for t in vectorizer.get_feature_names_out()],
+        rows=np.asarray(rows, dtype=np.int64)[kept],
+        min_df=min_df,
+        max_df=max_df,
+    )

@@ -1,0 +1,122 @@
+"""Benchmark the topic models on the demo dataset: time, peak memory and planted-theme recovery.
+
+    .venv/bin/python bench/bench_topics.py                      # 10k and 100k, English
+    .venv/bin/python bench/bench_topics.py --sizes 3000 --languages en fr
+
+For each size the demo reviews are generated and preprocessed once (reviewops.preprocess);
+then every algorithm is fitted with k = number of planted themes and with k = auto, each in a
+forked child process so that its peak memory is its own ("peak MiB": resident memory added
+during the fit, libraries already loaded). "select s" is the auto-k search's share of "time s".
+Figures depend on machine load: the 2 cores of the reference machines are shared, so repeat a
+run before trusting a difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from reviewops.demo import DEMO_COMPANY, THEME_NAMES, generate
+from reviewops.preprocess import prepare
+from reviewops.spec import Preprocessing, Topics
+from reviewops.topics import ALGORITHMS, fit_topics
+from reviewops.topics.recovery import recovery
+
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def _rss_kib(field: str) -> int:
+    for line in _STATUS.read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not found in {_STATUS} (Linux only)")
+
+
+def _measure(
+    tokens: list[list[str]], planted: list[str], options: Topics, out: Connection
+) -> None:
+    """Child process: fit, then send back seconds, extra peak MiB and the result's figures."""
+    _CLEAR_REFS.write_text("5")  # reset VmHWM: the peak starts from what the fork inherited
+    baseline = _rss_kib("VmRSS")
+    start = time.perf_counter()
+    result = fit_topics(tokens, options)
+    seconds = time.perf_counter() - start
+    peak = (_rss_kib("VmHWM") - baseline) / 1024
+    score = recovery(result.assignments, planted)
+    timings = result.details["seconds"]
+    assert isinstance(timings, dict)
+    out.send(
+        {
+            "seconds": seconds,
+            "peak_mib": peak,
+            "k": result.details["k"],
+            "select_k": timings["select_k"],
+            "coherence": result.coherence,
+            "diversity": result.diversity,
+            "f1": score.f1,
+            "nmi": score.nmi,
+        }
+    )
+    out.close()
+
+
+def _run(tokens: list[list[str]], planted: list[str], options: Topics) -> dict[str, float]:
+    context = mp.get_context("fork")  # the child shares the corpus instead of copying it
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_measure, args=(tokens, planted, options, send))
+    child.start()
+    figures: dict[str, float] = receive.recv()
+    child.join()
+    return figures
+
+
+def bench(sizes: Sequence[int], languages: Sequence[str], algorithms: Sequence[str]) -> None:
+    """Print one line per (size, algorithm, k) with time, memory and recovery."""
+    # Import scikit-learn and gensim here, once: a pipeline pays that (~2 s, ~100 MiB) once
+    # per process, not per fit, so the children should not count it.
+    import reviewops.topics.gensim_lda
+    import reviewops.topics.sklearn_models  # noqa: F401
+
+    k_true = len(THEME_NAMES)
+    for size in sizes:
+        start = time.perf_counter()
+        reviews, planted = generate(size, languages=languages)
+        generated = time.perf_counter()
+        prepared = prepare(reviews, Preprocessing(), company_name=DEMO_COMPANY, languages=languages)
+        print(
+            f"\n{size:,} demo reviews ({'+'.join(languages)}): generate {generated - start:.1f} s, "
+            f"preprocess {time.perf_counter() - generated:.1f} s"
+        )
+        print(
+            f"{'algorithm':<11} {'k':>6} {'time s':>7} {'select s':>8} {'peak MiB':>8} "
+            f"{'coher.':>6} {'divers.':>7} {'F1':>5} {'NMI':>5}"
+        )
+        for algorithm in algorithms:
+            for requested in (k_true, "auto"):
+                options = Topics(algorithm=algorithm, num_topics=requested)
+                f = _run(prepared.tokens, planted, options)
+                label = f"{requested}" if requested != "auto" else f"auto={f['k']}"
+                print(
+                    f"{algorithm:<11} {label:>6} {f['seconds']:>7.1f} {f['select_k']:>8.1f} "
+                    f"{f['peak_mib']:>8.0f} {f['coherence']:>6.3f} {f['diversity']:>7.3f} "
+                    f"{f['f1']:>5.3f} {f['nmi']:>5.3f}",
+                    flush=True,
+                )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--languages", nargs="+", default=["en"])
+    parser.add_argument("--algorithms", nargs="+", default=ALGORITHMS.names())
+    args = parser.parse_args()
+    bench(args.sizes, args.languages, args.algorithms)
+
+
+if __name__ == "__main__":
+    main()
