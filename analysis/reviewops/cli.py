@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -118,7 +120,7 @@ def _print_summary(summary: dict[str, Any], report: Path | None, summary_path: P
     for t in sorted(topics["items"], key=lambda t: -t["size"]):
         impact = t["impact"]
         table.add_row(
-            t["label"],
+            escape(t["label"]),
             f"{t['share']:.0%}",
             f"{t['mean_rating']:.2f}" if t["mean_rating"] is not None else "—",
             f"{impact:+.2f}" if impact is not None else "—",
@@ -126,14 +128,18 @@ def _print_summary(summary: dict[str, Any], report: Path | None, summary_path: P
         )
     out.print(table)
     if summary["negative_drivers"]:
-        out.print("negative drivers: " + ", ".join(d["label"] for d in summary["negative_drivers"][:3]))
+        out.print(
+            "negative drivers: " + ", ".join(escape(d["label"]) for d in summary["negative_drivers"][:3])
+        )
     if summary["rising_topics"]:
         out.print(
             "rising: "
-            + ", ".join(f"{r['label']} ({r['change'] * 100:+.1f} pts)" for r in summary["rising_topics"][:3])
+            + ", ".join(
+                f"{escape(r['label'])} ({r['change'] * 100:+.1f} pts)" for r in summary["rising_topics"][:3]
+            )
         )
     for warning in summary["warnings"]:
-        err.print(f"[yellow]warning:[/yellow] {warning}")
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     out.print(f"\nsummary: {summary_path}")
     if report:
         out.print(f"report:  {report}")
@@ -150,7 +156,7 @@ def _run(spec: ReviewAnalysisSpec, name: str | None, opts: dict[str, Any], quiet
         with _progress(quiet) as stage:
             outcome = run_analysis(spec, options, stage=stage)
     except NothingToAnalyze as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:
         err.print(
@@ -158,7 +164,7 @@ def _run(spec: ReviewAnalysisSpec, name: str | None, opts: dict[str, Any], quiet
         )
         raise typer.Exit(130) from None
     except (ValueError, OSError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     _print_summary(outcome.summary, outcome.report_path, outcome.summary_path)
 
@@ -257,7 +263,7 @@ def analyze(
     try:
         spec, name = _build_spec(manifest, overrides)
     except SpecError as exc:
-        err.print(f"[red]invalid analysis:[/red] {exc}")
+        err.print(f"[red]invalid analysis:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     opts = {
         "out_dir": out_dir,
@@ -315,12 +321,15 @@ def validate(manifest: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     try:
         doc = load_manifest(manifest)
     except SpecError as exc:
-        err.print(f"[red]invalid:[/red] {exc}")
+        err.print(f"[red]invalid:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     out.print(f"[green]valid[/green]: {doc.metadata.namespace}/{doc.metadata.name}")
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    # MLflow's INFO chatter (environment detection, artifact download bars) buries the results.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()
 

@@ -59,6 +59,9 @@ def write_outputs(
     extra = sentiment.details.get("warnings")
     if isinstance(extra, list):
         warnings += [str(w) for w in extra]
+    topic_warning = topic_result.details.get("warning")
+    if isinstance(topic_warning, str):
+        warnings.append(topic_warning)
     if not source_result.complete:
         warnings.append(
             f"the source stopped early: {len(source_result.reviews)} reviews were analysed; "

@@ -123,10 +123,14 @@ def sentiment(
 
 
 def topics(spec: ReviewAnalysisSpec, prepared: Prepared, progress: ProgressFn) -> TopicResult:
-    from reviewops.topics import fit_topics
+    from reviewops.topics.by_language import fit_topics_by_language
 
-    return fit_topics(
-        prepared.tokens, spec.topics, progress=progress, min_tokens=spec.preprocessing.min_tokens
+    return fit_topics_by_language(
+        prepared.tokens,
+        prepared.languages,
+        spec.topics,
+        progress=progress,
+        min_tokens=spec.preprocessing.min_tokens,
     )
 
 

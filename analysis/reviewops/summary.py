@@ -86,6 +86,7 @@ def build_summary(
             "diversity": round(topics.diversity, 4),
             "k_scores": {str(k): v for k, v in topics.k_scores.items()},
             "unassigned": sum(1 for t in topics.assignments if t < 0),
+            "by_language": topics.details.get("by_language", {}),
             "items": [
                 {
                     "id": t.id,

@@ -74,6 +74,15 @@ def _assignments(
     return assignments
 
 
+def _dominant_weight(n_reviews: int, corpus: Corpus, weights: FloatMatrix) -> list[float]:
+    totals = weights.sum(axis=1)
+    share = np.divide(weights.max(axis=1), totals, out=np.zeros_like(totals), where=totals > 0)
+    out = [0.0] * n_reviews
+    for row, value in zip(corpus.rows.tolist(), share.tolist(), strict=True):
+        out[row] = round(float(value), 4)
+    return out
+
+
 def _topics(distributions: FloatMatrix, vocabulary: list[str], top_terms: int) -> list[Topic]:
     top_ids = top_term_ids(distributions, top_terms)
     labels = unique_labels([[vocabulary[i] for i in ids] for ids in top_ids])
@@ -190,6 +199,8 @@ def _fit(
             "min_df": corpus.min_df,
             "max_df": corpus.max_df,
             "overlap": round(overlap(weights), 4),
+            # How strongly each review is about its topic: picks representative reviews.
+            "dominant_weight": _dominant_weight(len(tokens), corpus, weights),
             "topic_coherence": [round(c, 4) for c in per_topic],
             "seconds": {
                 "vectorize": round(vectorized - started, 3),
