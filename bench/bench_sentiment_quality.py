@@ -1,0 +1,262 @@
+"""Sentiment quality (per-class P/R/F1, macro-F1) and speed on real Trustpilot reviews.
+
+    .venv/bin/python bench/bench_sentiment_quality.py [--data ../shared/data] [--json out.json]
+
+English: 11,694 pet-insurance reviews (4 companies). A random stratified 80/20 split (seed
+42) and cross-company runs (train on 3 companies, score the 4th), each against two plain
+TF-IDF + logistic regression baselines (default, and class-balanced); VADER on every review.
+French: the only real company (Showroomprive, 200 + 20 reviews): (a) trained on the project's
+demo French reviews and scored on it, (b) 5-fold cross-validation within it, (c) the French
+lexicon. Then each method's predict throughput. Texts go through `reviewops.preprocess.prepare`
+as in a run. Timings are wall-clock on whatever else the machine is doing: read them as rough.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from reviewops.demo import generate
+from reviewops.preprocess import prepare
+from reviewops.records import LABELS, Evaluation, Label, Prepared, Review, stars_to_label
+from reviewops.sentiment import analyze_sentiment, evaluate, train_model
+from reviewops.sentiment.evaluate import evaluation_to_dict
+from reviewops.sentiment.model import OrdinalStackClassifier
+from reviewops.spec import Preprocessing, Sentiment
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 42
+Row = tuple[str, str, Evaluation]
+
+
+def load_english(data: Path) -> list[Review]:
+    """The pet-insurance CSV as reviews (company kept for the cross-company runs)."""
+    with (data / "reviews" / "en_pet_insurance_trustpilot.csv").open(encoding="utf-8") as f:
+        return [
+            Review(id=r["id"], text=r["text"], title=r["title"] or None, rating=int(r["rating"]),
+                   language="en", company=r["company"])
+            for r in csv.DictReader(f)
+        ]
+
+
+def load_showroomprive(data: Path) -> list[Review]:
+    """Showroomprive's 200 raw reviews plus the saved page's 20, without duplicates."""
+    raw = json.loads((data / "reviews" / "fr_showroomprive_trustpilot_raw.json").read_text("utf-8"))
+    items = [item for wrapper in raw for item in wrapper["reviews"]]
+    page = (data / "trustpilot" / "fr_showroomprive_page5.html").read_text("utf-8")
+    match = re.search(r'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', page, re.S)
+    if match:
+        items += json.loads(match.group(1))["props"]["pageProps"]["reviews"]
+    unique = {item["id"]: item for item in items}
+    return [
+        Review(id=i["id"], text=i["text"], title=i.get("title"), rating=int(i["rating"]),
+               language=i.get("language") or "fr", company="showroomprive")
+        for i in unique.values()
+    ]
+
+
+def prepared(reviews: Sequence[Review], languages: Sequence[str]) -> Prepared:
+    # Sentiment reads texts and languages only: skip lemmas to save time.
+    return prepare(reviews, Preprocessing(lemmatize=False, bigrams=False), languages=languages)
+
+
+def truth(reviews: Sequence[Review]) -> list[Label]:
+    return [label for label in (stars_to_label(r.rating) for r in reviews) if label is not None]
+
+
+def baseline(
+    train_texts: Sequence[str], train_labels: Sequence[Label], test_texts: Sequence[str],
+    *, balanced: bool,
+) -> list[Label]:
+    """Plain TF-IDF (default settings) + logistic regression: the figure to beat."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(
+        TfidfVectorizer(),
+        LogisticRegression(max_iter=2000, class_weight="balanced" if balanced else None),
+    )
+    model.fit(list(train_texts), list(train_labels))
+    return list(model.predict(list(test_texts)))
+
+
+def contenders(
+    train: Sequence[int], test: Sequence[int], texts: Sequence[str], reviews: Sequence[Review]
+) -> dict[str, list[Label]]:
+    """Labels predicted for `test` by the baselines and the supervised model, trained on `train`."""
+    labels = truth(reviews)
+    train_texts = [texts[i] for i in train]
+    test_texts = [texts[i] for i in test]
+    predicted = {
+        "baseline tfidf+LR": baseline(train_texts, [labels[i] for i in train], test_texts,
+                                      balanced=False),
+        "baseline tfidf+LR balanced": baseline(train_texts, [labels[i] for i in train],
+                                               test_texts, balanced=True),
+    }
+    model = OrdinalStackClassifier(seed=SEED).fit(
+        train_texts, [reviews[i].rating or 0 for i in train]
+    )
+    predicted["supervised"] = model.predict(test_texts)
+    return predicted
+
+
+def compare(
+    rows: list[Row], scenario: str, train: Sequence[int], test: Sequence[int],
+    texts: Sequence[str], reviews: Sequence[Review],
+) -> None:
+    """Score the contenders on one train/test partition."""
+    labels = truth(reviews)
+    truth_test = [labels[i] for i in test]
+    for method, predicted in contenders(train, test, texts, reviews).items():
+        rows.append((scenario, method, evaluate(truth_test, predicted, scenario)))
+
+
+def throughput(predict: Callable[[], object], n: int) -> float:
+    started = time.perf_counter()
+    predict()
+    return n / max(time.perf_counter() - started, 1e-9)
+
+
+def english(rows: list[Row], speed: dict[str, float], data: Path) -> None:
+    from sklearn.model_selection import train_test_split
+
+    reviews = load_english(data)
+    prep = prepared(reviews, ["en"])
+    labels = truth(reviews)
+    split = "EN random 80/20 split"
+    started = time.perf_counter()
+    model = train_model(prep.texts, [r.rating or 0 for r in reviews], prep.languages,
+                        test_size=0.2, seed=SEED)
+    speed["supervised fit on 80 % of EN (s)"] = time.perf_counter() - started
+    # train_model's stratified split, recomputed for the baselines (same seed, same labels).
+    train, test = train_test_split(list(range(len(reviews))), test_size=0.2, stratify=labels,
+                                   random_state=SEED)
+    for balanced in (False, True):
+        predicted = baseline([prep.texts[i] for i in train], [labels[i] for i in train],
+                             [prep.texts[i] for i in test], balanced=balanced)
+        name = "baseline tfidf+LR" + (" balanced" if balanced else "")
+        rows.append((split, name, evaluate([labels[i] for i in test], predicted, split)))
+    assert model.evaluation is not None
+    rows.append((split, "supervised", model.evaluation))
+    speed["supervised EN (reviews/s)"] = throughput(lambda: model.predict(prep.texts), len(reviews))
+    for company in sorted({r.company or "" for r in reviews}):
+        train = [i for i, r in enumerate(reviews) if r.company != company]
+        test = [i for i, r in enumerate(reviews) if r.company == company]
+        compare(rows, f"EN cross-company: {company.split('.')[0]}", train, test, prep.texts,
+                reviews)
+    lexicon = analyze_timed("lexicon", reviews, prep, speed, "EN")
+    rows.append(("EN all reviews", "lexicon (VADER)", lexicon))
+    analyze_timed("ratings", reviews, prep, speed, "EN")
+
+
+def french(rows: list[Row], speed: dict[str, float], data: Path) -> None:
+    from sklearn.model_selection import StratifiedKFold
+
+    real = load_showroomprive(data)
+    real_prep = prepared(real, ["fr"])
+    demo, _ = generate(3000, SEED, ("fr",))
+    demo_prep = prepared(demo, ["fr"])
+    both = [*demo, *real]
+    compare(rows, "FR demo -> Showroomprive", range(len(demo)), range(len(demo), len(both)),
+            [*demo_prep.texts, *real_prep.texts], both)
+    labels = truth(real)
+    pooled_truth: list[Label] = []
+    pooled: dict[str, list[Label]] = {}
+    folds = StratifiedKFold(5, shuffle=True, random_state=SEED)
+    for train, test in folds.split(real_prep.texts, labels):
+        pooled_truth += [labels[i] for i in test]
+        for method, predicted in contenders(list(train), list(test), real_prep.texts, real).items():
+            pooled.setdefault(method, []).extend(predicted)
+    scenario = "FR Showroomprive 5-fold CV"
+    for method, predicted in pooled.items():
+        rows.append((scenario, method, evaluate(pooled_truth, predicted, scenario)))
+    rows.append(("FR Showroomprive, all", "lexicon (own FR)",
+                 analyze_timed("lexicon", real, real_prep, speed, "FR")))
+    rows.append(("FR demo, all", "lexicon (own FR)",
+                 analyze_timed("lexicon", demo, demo_prep, {}, "FR demo")))
+
+
+def analyze_timed(
+    method: str, reviews: Sequence[Review], prep: Prepared, speed: dict[str, float], tag: str
+) -> Evaluation:
+    """Run a method through analyze_sentiment; record reviews/s; its agreement with stars."""
+    started = time.perf_counter()
+    result = analyze_sentiment(reviews, prep, Sentiment.model_validate({"method": method}))
+    speed[f"{method} {tag} (reviews/s)"] = len(reviews) / max(time.perf_counter() - started, 1e-9)
+    return result.evaluation or evaluate(truth(reviews), result.labels, "stars")
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    head = f"{'scenario':34} {'method':27} {'n':>6} {'macroF1':>7} {'acc':>5}"
+    for label in LABELS:
+        head += f" | {label[:3]} P    R    F1 "
+    print(head)
+    print("-" * len(head))
+    last = ""
+    for scenario, method, e in rows:
+        line = f"{scenario if scenario != last else '':34} {method:27} {e.n:>6} {e.macro_f1:>7.3f}"
+        line += f" {e.accuracy:>5.3f}"
+        for label in LABELS:
+            c = e.per_class[label]
+            line += f" | {c.precision:.2f} {c.recall:.2f} {c.f1:.2f} ({c.support:>4})"
+        print(line)
+        last = scenario
+
+
+def print_targets(rows: Sequence[Row]) -> None:
+    f1 = {(scenario, method): e.macro_f1 for scenario, method, e in rows}
+    cross = [e.macro_f1 for s, m, e in rows if s.startswith("EN cross") and m == "supervised"]
+    checks = [
+        ("supervised EN split >= 0.70", f1[("EN random 80/20 split", "supervised")], 0.70),
+        ("  beats baseline tfidf+LR (split)", f1[("EN random 80/20 split", "supervised")],
+         f1[("EN random 80/20 split", "baseline tfidf+LR balanced")]),
+        ("supervised EN cross-company mean >= 0.70", sum(cross) / len(cross), 0.70),
+        ("lexicon EN >= 0.55", f1[("EN all reviews", "lexicon (VADER)")], 0.55),
+        ("supervised FR demo -> Showroomprive >= 0.65",
+         f1[("FR demo -> Showroomprive", "supervised")], 0.65),
+        ("supervised FR Showroomprive CV >= 0.65",
+         f1[("FR Showroomprive 5-fold CV", "supervised")], 0.65),
+        ("lexicon FR Showroomprive >= 0.65", f1[("FR Showroomprive, all", "lexicon (own FR)")],
+         0.65),
+    ]
+    print("\ntargets")
+    for name, value, target in checks:
+        print(f"  {name:45} {value:.3f} vs {target:.3f}  {'MET' if value >= target else 'NOT MET'}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    args = parser.parse_args(argv)
+    if not (args.data / "reviews").is_dir():
+        print(f"no review data at {args.data}: pass --data <shared>/data", file=sys.stderr)
+        return 2
+    rows: list[Row] = []
+    speed: dict[str, float] = {}
+    started = time.perf_counter()
+    english(rows, speed, args.data)
+    french(rows, speed, args.data)
+    print_table(rows)
+    print_targets(rows)
+    print("\nthroughput (2 shared cores; noisy)")
+    for name, value in speed.items():
+        print(f"  {name:40} {value:>10.1f}")
+    print(f"\nbenchmark wall time {time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "rows": [{"scenario": s, "method": m, **evaluation_to_dict(e)} for s, m, e in rows],
+            "speed": speed,
+        }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
