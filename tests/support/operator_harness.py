@@ -1,0 +1,243 @@
+"""Run the real reviewops operator (kopf) in a thread against the emulator and the fake Airflow.
+
+The operator is configured only through its REVIEWOPS_* environment, as in a cluster: the
+Kubernetes API is the emulator (REVIEWOPS_KUBERNETES_API_URL, read by the operator's own
+`@kopf.on.login`), Airflow is tests/support/fake_airflow.py, MLflow is a real embedded store
+(sqlite in a temporary folder), Grafana dashboards are ConfigMaps. kopf runs with
+`kopf.operator(...)` in its own thread and event loop with a stop flag (TESTING.md), standalone,
+without namespace scanning (the emulator cannot list namespaces).
+
+`Clock` lets a test move the operator's "now" (the handlers read `dt.datetime.now(dt.UTC)`), to
+cross a DST change or a missed window without waiting for real time to pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import os
+import shutil
+import tempfile
+import threading
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.support import crd_schema
+from tests.support.fake_airflow import FakeAirflow
+from tests.support.kube import EmulatorServer
+from tests.support.kube_client import KubeClient
+
+INTERVAL_VARIABLE = "REVIEWOPS_RECONCILE_INTERVAL_SECONDS"
+
+
+def operator_env(kube_url: str, airflow: FakeAirflow, mlflow_uri: str, interval: float) -> dict[str, str]:
+    """The REVIEWOPS_* environment of an operator wired to the test servers."""
+    return {
+        "REVIEWOPS_KUBERNETES_API_URL": kube_url,
+        "REVIEWOPS_AIRFLOW_URL": airflow.url,
+        "REVIEWOPS_AIRFLOW_USERNAME": airflow.username,
+        "REVIEWOPS_AIRFLOW_PASSWORD": airflow.password,
+        "REVIEWOPS_AIRFLOW_DAG_ID": "review_analysis",
+        "REVIEWOPS_AIRFLOW_TIMEOUT_SECONDS": "1",
+        "REVIEWOPS_MLFLOW_TRACKING_URI": mlflow_uri,
+        "REVIEWOPS_MLFLOW_TIMEOUT_SECONDS": "5",
+        "REVIEWOPS_GRAFANA_MODE": "configmap",
+        "REVIEWOPS_GRAFANA_URL": "http://grafana.example:3000",
+        INTERVAL_VARIABLE: str(interval),
+        "REVIEWOPS_RETRY_BASE_SECONDS": "0.5",
+        "REVIEWOPS_RETRY_MAX_SECONDS": "2",
+        "REVIEWOPS_SCANNING": "false",
+        "REVIEWOPS_STANDALONE": "true",
+        "REVIEWOPS_METRICS_PORT": "0",
+        "REVIEWOPS_HEALTH_PORT": "0",
+    }
+
+
+_MLFLOW_TEMPLATE: list[Path] = []  # one migrated empty store per process
+
+
+def mlflow_store(folder: Path) -> str:
+    """An empty embedded MLflow store (sqlite) in `folder`; returns its tracking URI.
+
+    Creating MLflow's tables takes ~10 s (schema migrations); the first store is migrated once
+    and later ones are copies of it.
+    """
+    if not _MLFLOW_TEMPLATE:
+        from mlflow import MlflowClient
+
+        template = Path(tempfile.mkdtemp(prefix="reviewops-mlflow-")) / "mlflow.db"
+        MlflowClient(tracking_uri=f"sqlite:///{template}").search_experiments()
+        _MLFLOW_TEMPLATE.append(template)
+    target = folder / "mlflow.db"
+    shutil.copyfile(_MLFLOW_TEMPLATE[0], target)
+    return f"sqlite:///{target}"
+
+
+class Clock:
+    """A settable clock for the operator's handlers; install() before the operator starts."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.moment = start
+        self._saved: Any = None
+
+    def set(self, moment: dt.datetime) -> None:
+        """Jump to `moment` (timezone-aware)."""
+        self.moment = moment
+
+    def install(self) -> None:
+        """Make `reviewops_operator.handlers` read this clock."""
+        from reviewops_operator import handlers
+
+        clock = self
+
+        class ClockDatetime(dt.datetime):
+            @classmethod
+            def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+                return clock.moment.astimezone(tz) if tz else clock.moment.replace(tzinfo=None)
+
+        namespace = vars(handlers)
+        if namespace.get("dt") is not dt:
+            raise RuntimeError("reviewops_operator.handlers no longer reads time as `dt.datetime.now`")
+        shim = types.SimpleNamespace(**{k: getattr(dt, k) for k in dir(dt) if not k.startswith("__")})
+        shim.datetime = ClockDatetime
+        self._saved = namespace["dt"]
+        namespace["dt"] = shim
+
+    def uninstall(self) -> None:
+        """Give the handlers the real clock back."""
+        from reviewops_operator import handlers
+
+        if self._saved is not None:
+            vars(handlers)["dt"] = self._saved
+            self._saved = None
+
+
+def _register_handlers(interval: float) -> Any:
+    """Import the operator's handlers; make their timers tick every `interval` seconds.
+
+    The operator reads its timer interval from the environment at import time. When another
+    test module imported the handlers first, the timers keep that interval; re-time them here
+    so the end-to-end tests do not depend on import order.
+    """
+    import kopf
+
+    import reviewops_operator.handlers  # noqa: F401  (registers the handlers)
+
+    registry = kopf.get_default_registry()
+    timers: list[Any] = registry._spawning._handlers  # kopf has no public way to re-time a timer
+    for i, handler in enumerate(timers):
+        if getattr(handler, "interval", None) not in (None, interval):
+            timers[i] = dataclasses.replace(handler, interval=interval, initial_delay=interval)
+    return registry
+
+
+class OperatorHarness:
+    """The operator running in a background thread; `with OperatorHarness(...) as op:`."""
+
+    def __init__(self, kube_url: str, airflow: FakeAirflow, mlflow_uri: str, interval: float = 1.0) -> None:
+        self.env = operator_env(kube_url, airflow, mlflow_uri, interval)
+        self.interval = interval
+        self._saved_env: dict[str, str | None] = {}
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._failure: BaseException | None = None
+        self.starts = 0
+
+    def __enter__(self) -> OperatorHarness:
+        for key, value in self.env.items():
+            self._saved_env[key] = os.environ.get(key)
+            os.environ[key] = value
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        from reviewops_operator.settings import reset_settings
+
+        reset_settings()
+
+    def start(self) -> None:
+        """Start kopf and wait until it is ready (its startup handlers ran)."""
+        import kopf
+
+        from reviewops_operator.settings import reset_settings
+
+        reset_settings()
+        registry = _register_handlers(self.interval)
+        settings = kopf.OperatorSettings()
+        settings.background.instant_exit_timeout = 0.5
+        settings.watching.reconnect_backoff = 0.1
+        self._stop = threading.Event()
+        ready = threading.Event()
+        self._failure = None
+
+        def run() -> None:
+            try:
+                asyncio.run(
+                    kopf.operator(
+                        registry=registry,
+                        settings=settings,
+                        clusterwide=True,
+                        standalone=True,
+                        stop_flag=self._stop,
+                        ready_flag=ready,
+                    )
+                )
+            except BaseException as exc:  # reported by start() or stop(), not lost in the thread
+                self._failure = exc
+                ready.set()
+
+        self._thread = threading.Thread(target=run, name="reviewops-operator", daemon=True)
+        self._thread.start()
+        if not ready.wait(60) or self._failure is not None:
+            raise RuntimeError(f"the operator did not start: {self._failure!r}")
+        self.starts += 1
+
+    def stop(self) -> None:
+        """Stop kopf (as a pod being terminated would) and wait for its thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+            if self._thread.is_alive():
+                raise RuntimeError("the operator did not stop within 30 s")
+        if self._failure is not None:
+            raise RuntimeError(f"the operator crashed: {self._failure!r}") from self._failure
+
+    def alive(self) -> bool:
+        """Whether kopf is still running (a crash ends its thread)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def restart(self) -> None:
+        """Stop and start again: in-memory state is lost, as after a pod restart."""
+        self.stop()
+        self.start()
+
+
+@dataclasses.dataclass
+class Stack:
+    """Everything an end-to-end test talks to."""
+
+    kube: EmulatorServer
+    client: KubeClient
+    airflow: FakeAirflow
+    operator: OperatorHarness
+    mlflow_uri: str
+
+
+@contextmanager
+def running_stack(folder: Path, interval: float = 0.5) -> Iterator[Stack]:
+    """The emulator (with the CRD), the fake Airflow, an MLflow store in `folder`, the operator."""
+    with EmulatorServer() as kube, FakeAirflow() as airflow:
+        kube.call(lambda e: e.install_crd(crd_schema.load_crd()))
+        uri = mlflow_store(folder)
+        with OperatorHarness(kube.url, airflow, uri, interval=interval) as operator:
+            yield Stack(kube, KubeClient(kube), airflow, operator, uri)
