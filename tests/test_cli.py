@@ -109,3 +109,19 @@ def test_invalid_manifest_names_the_field(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(bad)])
     assert result.exit_code == 2
     assert "topics.numTopics" in result.output
+
+
+@pytest.mark.slow
+def test_oneshot_example_runs_locally_and_finds_the_planted_battery_problem(tmp_path: Path) -> None:
+    manifest = Path(__file__).resolve().parent.parent / "examples" / "oneshot-demo.yaml"
+    result = runner.invoke(app, ["analyze", str(manifest), "--out", str(tmp_path), "--no-mlflow", "--quiet"])
+    assert result.exit_code == 0, result.output
+    summary = _summary(tmp_path)
+    assert summary["analysis"] == "insights/oneshot-demo"
+    assert summary["topics"]["k"] == 8
+    # The demo plants a battery complaint that grows in the last months.
+    assert "battery" in summary["rising_topics"][0]["label"]
+    assert (
+        "battery" in summary["negative_drivers"][0]["label"]
+        or "battery" in summary["negative_drivers"][1]["label"]
+    )
