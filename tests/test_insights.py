@@ -62,3 +62,22 @@ def test_no_dates_no_rising_no_crash() -> None:
         r.published = None
     ins = compute_insights(reviews, sentiment, topics)
     assert ins.timeline == [] and ins.rising_topics == [] and ins.first_date is None
+
+
+def test_a_topic_one_negative_above_expectation_is_not_a_driver() -> None:
+    from reviewops.insights import negative_drivers, topic_insights
+    from reviewops.records import Review, SentimentResult, Topic, TopicResult
+
+    # Topic 0: 50 reviews, 25 negative; topic 1: 50 reviews, 10 negative; topic 2: 100 reviews,
+    # 60 negative. Overall rate 95/200 = 0.475: topic 0 expects 23.75 negatives, so it is 1.25
+    # above (z = 0.35, noise); topic 2 expects 47.5 and has 12.5 more (z = 2.5, a driver).
+    labels = ["negative"] * 25 + ["positive"] * 25 + ["negative"] * 10 + ["positive"] * 40
+    labels += ["negative"] * 60 + ["positive"] * 40
+    assignments = [0] * 50 + [1] * 50 + [2] * 100
+    reviews = [
+        Review(id=str(i), text="x", rating=1 if lab == "negative" else 5) for i, lab in enumerate(labels)
+    ]
+    sentiment = SentimentResult("ratings", labels, [0.0] * len(labels))  # type: ignore[arg-type]
+    topics = TopicResult("nmf", [Topic(i, f"t{i}", []) for i in range(3)], assignments, 0.0, "npmi", 1.0)
+    drivers = negative_drivers(topic_insights(reviews, sentiment, topics), sentiment, topics)
+    assert [d.topic_id for d in drivers] == [2]

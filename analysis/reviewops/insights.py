@@ -7,6 +7,7 @@ cheap at 100k reviews and easy to check by hand.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from reviewops.records import LABELS, Review, SentimentResult, TopicResult
 
 RECENT_MONTHS = 3  # "last period" for rising topics: the last 3 months of data vs the 3 before
+MIN_DRIVER_Z = 2.0  # a negative driver's excess must be >= 2 binomial standard deviations
 
 
 @dataclass(slots=True)
@@ -189,7 +191,7 @@ def topic_insights(
 def negative_drivers(
     topic_list: Sequence[TopicInsight], sentiment: SentimentResult, topics: TopicResult
 ) -> list[Driver]:
-    """Topics with more negative reviews than their size predicts, most excess first."""
+    """Topics with clearly more negative reviews than their size predicts, most excess first."""
     negatives = Counter(
         t
         for t, label in zip(topics.assignments, sentiment.labels, strict=True)
@@ -203,8 +205,12 @@ def negative_drivers(
     drivers = []
     for t in topic_list:
         n_neg = negatives.get(t.id, 0)
-        excess = n_neg - t.size * overall_rate
-        if t.size and excess > 0:
+        expected = t.size * overall_rate
+        excess = n_neg - expected
+        # Only excesses unlikely under the overall rate count (binomial z >= 2): a topic one
+        # negative review above expectation is noise, not a driver.
+        spread = math.sqrt(expected * (1 - overall_rate)) if 0 < overall_rate < 1 else 0.0
+        if t.size and excess > 0 and (spread == 0 or excess / spread >= MIN_DRIVER_Z):
             drivers.append(
                 Driver(
                     topic_id=t.id,
