@@ -307,7 +307,7 @@ def _warnings(
     empty = sum(1 for text in texts if not text)
     if empty:
         warnings.append(
-            f"{empty} review{'s' if empty != 1 else ''} ha{'ve' if empty != 1 else 's'} no text left after cleaning (empty, or only links, emoji "
-            "or markup): they get no tokens"
+            (f"{empty} reviews have" if empty != 1 else "1 review has")
+            + " no text left after cleaning (empty, or only links, emoji or markup): they get no tokens"
         )
     return warnings
