@@ -1,6 +1,8 @@
 """Sentiment quality (per-class P/R/F1, macro-F1) and speed on real Trustpilot reviews.
 
     .venv/bin/python bench/bench_sentiment_quality.py [--data ../shared/data] [--json out.json]
+    .venv/bin/python bench/bench_sentiment_quality.py --scale 100000   # stage speed and memory
+    .venv/bin/python bench/bench_sentiment_quality.py --curve          # learning curves
 
 English: 11,694 pet-insurance reviews (4 companies). A random stratified 80/20 split (seed
 42) and cross-company runs (train on 3 companies, score the 4th), each against two plain
@@ -9,6 +11,15 @@ French: the only real company (Showroomprive, 200 + 20 reviews): (a) trained on 
 demo French reviews and scored on it, (b) 5-fold cross-validation within it, (c) the French
 lexicon. Then each method's predict throughput. Texts go through `reviewops.preprocess.prepare`
 as in a run. Timings are wall-clock on whatever else the machine is doing: read them as rough.
+
+--scale N: the whole supervised stage (train with the held-out evaluation, label every review,
+save the model) on N reviews, each configuration in its own process: the English set
+replicated (11.7k distinct texts, as bench_pipeline.py does), replicated with a unique token
+per copy (N distinct texts), and the demo generator's English reviews. Reports reviews/s of
+training (+ evaluation) and of labelling, and the process's peak RSS. The held-out figures of
+the replicated sets are inflated (copies of training texts are held out): read them as speed
+runs only. --curve: held-out macro-F1 and fit time by training size (English fixed split;
+demo 100k with a fixed 20k test), which is what the sample caps in supervised.py rest on.
 """
 
 from __future__ import annotations
@@ -17,7 +28,10 @@ import argparse
 import csv
 import json
 import re
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +42,7 @@ from reviewops.records import LABELS, Evaluation, Label, Prepared, Review, stars
 from reviewops.sentiment import analyze_sentiment, evaluate, train_model
 from reviewops.sentiment.evaluate import evaluation_to_dict
 from reviewops.sentiment.model import OrdinalStackClassifier
+from reviewops.sentiment.persist import save_bundle
 from reviewops.spec import Preprocessing, Sentiment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,19 +241,139 @@ def print_targets(rows: Sequence[Row]) -> None:
         ("lexicon FR Showroomprive >= 0.65", f1[("FR Showroomprive, all", "lexicon (own FR)")],
          0.65),
     ]
+    balanced = {s: e.macro_f1 for s, m, e in rows if m == "baseline tfidf+LR balanced"}
+    checks += [
+        (f"  beats balanced baseline: {scenario[:22]}", e.macro_f1, balanced[scenario])
+        for scenario, method, e in rows if method == "supervised" and scenario in balanced
+    ]
     print("\ntargets")
     for name, value, target in checks:
         print(f"  {name:45} {value:.3f} vs {target:.3f}  {'MET' if value >= target else 'NOT MET'}")
+
+
+SCALE_KINDS = ("replicated", "distinct", "demo")
+
+
+def scale_corpus(kind: str, size: int, data: Path) -> tuple[list[str], list[int]]:
+    """(prepared texts, stars) of `size` reviews for one --scale configuration."""
+    if kind == "demo":
+        reviews, _ = generate(size, 1, ("en",))
+        return prepared(reviews, ["en"]).texts, [r.rating or 0 for r in reviews]
+    base = load_english(data)
+    texts = prepared(base, ["en"]).texts
+    stars = [r.rating or 0 for r in base]
+    out_texts = [texts[i % len(texts)] for i in range(size)]
+    if kind == "distinct":  # every copy after the first gets a token of its own
+        out_texts = [t if i < len(texts) else f"{t} ref{i}" for i, t in enumerate(out_texts)]
+    return out_texts, [stars[i % len(stars)] for i in range(size)]
+
+
+def scale_child(kind: str, size: int, data: Path) -> dict[str, object]:
+    """One --scale configuration, in this process: train + evaluate, label all, save."""
+    texts, stars = scale_corpus(kind, size, data)
+    before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    model = train_model(texts, stars, ["en"] * size, test_size=0.2, seed=SEED)
+    trained = time.perf_counter()
+    model.predict(texts)
+    labelled = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_bundle(model, Path(tmp) / "sentiment-model.joblib")
+        model_mb = path.stat().st_size / 2**20
+    saved = time.perf_counter()
+    assert model.evaluation is not None
+    return {
+        "kind": kind, "reviews": size, "distinct_texts": len(set(texts)),
+        "training_size": model.metadata["training_size"], "test_size": model.metadata["test_size"],
+        "train_eval_s": round(trained - started, 2), "label_s": round(labelled - trained, 2),
+        "save_s": round(saved - labelled, 2), "stage_s": round(saved - started, 2),
+        "train_reviews_per_s": round(size / (trained - started)),
+        "label_reviews_per_s": round(size / (labelled - trained)),
+        "stage_reviews_per_s": round(size / (saved - started)),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "rss_before_stage_mb": round(before_mb), "model_mb": round(model_mb, 1),
+        **{f"held_out_{k}": v for k, v in evaluation_to_dict(model.evaluation).items()
+           if k in {"macro_f1", "n"}},
+        "held_out_f1": {label: round(c.f1, 3) for label, c in model.evaluation.per_class.items()},
+    }
+
+
+def scale(sizes: Sequence[int], data: Path) -> list[dict[str, object]]:
+    """Every --scale configuration, each in a child process (its own peak RSS)."""
+    results = []
+    for size in sizes:
+        for kind in SCALE_KINDS:
+            out = subprocess.run(
+                [sys.executable, __file__, "--data", str(data), "--scale-child", kind, str(size)],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+            results.append(result)
+            print(f"{kind:>10} {size:>7} reviews ({result['distinct_texts']} distinct): stage "
+                  f"{result['stage_s']} s = train+eval {result['train_eval_s']} s "
+                  f"({result['train_reviews_per_s']}/s) + label {result['label_s']} s "
+                  f"({result['label_reviews_per_s']}/s) + save {result['save_s']} s; "
+                  f"peak RSS {result['peak_rss_mb']} MB ({result['rss_before_stage_mb']} MB before); "
+                  f"held-out macro-F1 {result['held_out_macro_f1']:.3f} {result['held_out_f1']}",
+                  flush=True)
+    return results
+
+
+def curve(data: Path) -> list[dict[str, object]]:
+    """Held-out macro-F1 and fit time by training-sample size."""
+    from sklearn.model_selection import train_test_split
+
+    reviews = load_english(data)
+    demo, _ = generate(100_000, 1, ("en",))
+    sets = [
+        ("EN", prepared(reviews, ["en"]).texts, [r.rating or 0 for r in reviews], 2339,
+         [1000, 2000, 4000, 6000, 9355]),
+        ("demo", prepared(demo, ["en"]).texts, [r.rating or 0 for r in demo], 20_000,
+         [5000, 10_000, 20_000, 30_000, 50_000, 80_000]),
+    ]
+    rows: list[dict[str, object]] = []
+    for name, texts, stars, n_test, sizes in sets:
+        labels = [stars_to_label(s) for s in stars]
+        train, test = train_test_split(list(range(len(texts))), test_size=n_test, stratify=labels,
+                                       random_state=SEED)
+        for size in sizes:
+            sample = train if size >= len(train) else train_test_split(
+                train, train_size=size, stratify=[labels[i] for i in train], random_state=SEED)[0]
+            started = time.perf_counter()
+            model = OrdinalStackClassifier(seed=SEED).fit([texts[i] for i in sample],
+                                                          [stars[i] for i in sample])
+            fit_s = time.perf_counter() - started
+            e = evaluate([label for i in test if (label := labels[i]) is not None],
+                         model.predict([texts[i] for i in test]), name)
+            rows.append({"set": name, "train": len(sample), "macro_f1": round(e.macro_f1, 4),
+                         "fit_s": round(fit_s, 2),
+                         **{label: round(c.f1, 3) for label, c in e.per_class.items()}})
+            print(f"{name:>5} train {len(sample):>6}: macro-F1 {e.macro_f1:.4f} "
+                  f"(neg {e.per_class['negative'].f1:.3f} neu {e.per_class['neutral'].f1:.3f} "
+                  f"pos {e.per_class['positive'].f1:.3f}), fit {fit_s:.1f} s", flush=True)
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument("--scale", help="comma-separated sizes: time the stage instead")
+    parser.add_argument("--curve", action="store_true", help="learning curves instead")
+    parser.add_argument("--scale-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not (args.data / "reviews").is_dir():
         print(f"no review data at {args.data}: pass --data <shared>/data", file=sys.stderr)
         return 2
+    if args.scale_child:
+        print(json.dumps(scale_child(args.scale_child[0], int(args.scale_child[1]), args.data)))
+        return 0
+    if args.scale or args.curve:
+        figures = (scale([int(s) for s in args.scale.split(",")], args.data) if args.scale
+                   else curve(args.data))
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2))
+        return 0
     rows: list[Row] = []
     speed: dict[str, float] = {}
     started = time.perf_counter()

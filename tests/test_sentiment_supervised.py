@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -33,6 +34,7 @@ def test_trains_on_stars_and_reports_a_held_out_evaluation(tmp_path: Path) -> No
     assert result.scores[-2] < 0 < result.scores[-1]
     assert all(-1 <= s <= 1 for s in result.scores)
     assert result.details["training_size"] == 120
+    assert result.details["test_size"] == 30 and result.details["starred"] == 150
     assert result.details["without_stars"] == 2
     assert sum(done) == len(everything)
 
@@ -109,14 +111,16 @@ def test_mlflow_log_and_load_by_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     train = starred_reviews(COUNTS)
     path = tmp_path / "m.joblib"
     trained = analyze_sentiment(train, prepared_for(train), SUPERVISED, save_model=path)
-    previous = mlflow.get_tracking_uri()
+    # Not mlflow.get_tracking_uri(): after the chdir its default is this test's database,
+    # and restoring that would pin every later test to it (and export it in the environment).
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     try:
         with mlflow.start_run(experiment_id=mlflow.create_experiment("sentiment-test")) as run:
             uri = log_model_to_mlflow(path)
         _check_reuse(uri, run.info.run_id, trained.labels)
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]  # None: default, variable unset
 
 
 def _check_reuse(uri: str, run_id: str, expected: list[Label]) -> None:

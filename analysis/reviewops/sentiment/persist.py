@@ -3,6 +3,9 @@
 A bundle is a joblib file holding a dict: the fitted estimator and JSON-able metadata
 (format version, library versions, training languages, labels, training size, held-out
 evaluation). joblib files are pickles: load only models you (or your pipeline) wrote.
+Format 2 holds the word-feature model whose base models are collapsed into one weight
+matrix; format 1 bundles (the character n-gram model) are refused with a message saying to
+retrain, since their pickled state no longer fits the class.
 `load_model(uri)` accepts a bundle path, a local MLflow model folder, or an MLflow model URI
 ("runs:/<run-id>/sentiment-model", "models:/<name>/<version>", "models:/<model-id>").
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +29,14 @@ if TYPE_CHECKING:
     from reviewops.sentiment.model import OrdinalStackClassifier
 
 FORMAT = "reviewops-sentiment-model"
-FORMAT_VERSION = 1
-_PREDICT_CHUNK = 2000
+FORMAT_VERSION = 2
+# Distinct texts labelled per call of the estimator: bounds the memory of one sparse matrix
+# (~80 non-zeros per review) while keeping the per-call overhead negligible. (Measured with
+# scikit-learn's transform: 2 forked workers labelled 100k distinct texts in 3.5 s instead
+# of 5.8 s alone, but in a full 100k run forking the large process made the stage slower,
+# 19.1 s vs 17.7 s, and doubled the peak RSS of the process tree, 2.05 GB vs 0.90 GB: so
+# one process.)
+_PREDICT_CHUNK = 4096
 _URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 
 
@@ -51,16 +61,24 @@ class SentimentModel:
     def predict(
         self, texts: Sequence[str], progress: ProgressFn = no_progress
     ) -> tuple[list[Label], list[float]]:
-        """Labels and scores in [-1, 1]; `progress` receives counts summing to len(texts)."""
+        """Labels and scores in [-1, 1]; `progress` receives counts summing to len(texts).
+
+        Each distinct text is labelled once (real review sets repeat "Great service!" a lot);
+        progress counts the reviews that each chunk of distinct texts stands for.
+        """
+        first: dict[str, int] = {}
+        positions = [first.setdefault(text, len(first)) for text in texts]
+        distinct = list(first)
+        repeats = Counter(positions)
         labels: list[Label] = []
         scores: list[float] = []
-        for start in range(0, len(texts), _PREDICT_CHUNK):
-            chunk = texts[start : start + _PREDICT_CHUNK]
+        for start in range(0, len(distinct), _PREDICT_CHUNK):
+            chunk = distinct[start : start + _PREDICT_CHUNK]
             chunk_labels, chunk_scores = self.estimator.polarity(chunk)
             labels += chunk_labels
             scores += chunk_scores
-            progress(len(chunk))
-        return labels, scores
+            progress(sum(repeats[i] for i in range(start, start + len(chunk))))
+        return [labels[i] for i in positions], [scores[i] for i in positions]
 
 
 def model_metadata(
@@ -79,7 +97,7 @@ def model_metadata(
         "reviewops_version": __version__,
         "sklearn_version": sklearn.__version__,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "algorithm": "tfidf-ordinal-stack",
+        "algorithm": "word-tfidf-ordinal-stack",
         "params": dict(estimator.get_params()),
         "languages": sorted(set(languages)),
         "labels": list(LABELS),
@@ -114,10 +132,19 @@ def load_bundle(path: Path) -> SentimentModel:
             f"{path}: not a reviewops sentiment model (no {FORMAT!r} metadata); pass a file "
             "written by reviewops (sentiment-model.joblib in a run's output folder)"
         )
-    if metadata.get("format_version", 0) > FORMAT_VERSION:
+    version = metadata.get("format_version", 0)
+    if version > FORMAT_VERSION:
         raise SentimentError(
-            f"{path}: model format {metadata['format_version']} is newer than this reviewops "
+            f"{path}: model format {version} is newer than this reviewops "
             f"({__version__}) reads ({FORMAT_VERSION}); upgrade reviewops or retrain the model"
+        )
+    if version < FORMAT_VERSION:
+        raise SentimentError(
+            f"{path}: model format {version} was written by an older reviewops "
+            f"(reviewops {metadata.get('reviewops_version', '?')}); this one ({__version__}) reads "
+            f"format {FORMAT_VERSION} only, as the model changed. Retrain it: run with "
+            "sentiment.method 'supervised' and no modelUri on reviews with stars (--save-model "
+            "writes the new file)"
         )
     return SentimentModel(data["estimator"], metadata)
 

@@ -4,7 +4,8 @@ Without `modelUri`: the starred reviews are split (stratified, fixed seed) into 
 part and a held-out part of `testSize`; the model (see `model.py`) learns from the training
 part, is scored on the held-out part (macro-F1 and per-class F1 against the stars: the
 run's `evaluation`), and then labels every review from its text, including the reviews
-without stars. The model that was evaluated is the one that is used and saved.
+without stars. The model that was evaluated is the one that is used and saved. On large
+sets both parts are stratified samples of at most TRAIN_CAP and EVAL_CAP reviews.
 With `modelUri`: a model trained elsewhere labels every review; when reviews have stars the
 evaluation is its agreement with them (a check that it transfers to this company).
 """
@@ -12,6 +13,7 @@ evaluation is its agreement with them (a check that it transfers to this company
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,6 +36,19 @@ MIN_STARRED = 30
 MIN_PER_CLASS = 5  # the split and the model's internal 3-fold cross-validation need a few each
 SPLIT_SEED = 42
 HELD_OUT = "held-out split"
+
+# Sample caps, so that the stage costs O(cap) to train however many reviews a run has.
+# Learning curves (bench/bench_sentiment_quality.py --curve): on the real English set the
+# held-out macro-F1 still climbs at its full size (0.700 / 0.711 / 0.721 from 4k / 6k /
+# 9.4k training reviews), so the cap sits well above that; on the 100k demo set it saturates
+# (0.882 / 0.884 / 0.885 / 0.888 from 10k / 20k / 30k / 80k) while the fit grows from 1 s to
+# 3, ~8 and 31 s. 30k reviews fit in ~7 s on 2 cores with ~0.3 GB; without the cap, 80k
+# training reviews took minutes and 2 GB.
+TRAIN_CAP = 30_000
+# The held-out evaluation is a stratified sample of at most this many reviews: with neutral
+# at ~3 %, 20k reviews hold ~600 neutral ones, enough for the per-class F1 to be stable to
+# about +-0.02, and predicting them takes ~1 s.
+EVAL_CAP = 20_000
 
 
 def check_trainable(stars: Sequence[int]) -> None:
@@ -58,30 +73,49 @@ def train_model(
     test_size: float = 0.2,
     seed: int = SPLIT_SEED,
 ) -> SentimentModel:
-    """Fit on a stratified split of (texts, stars) and evaluate on the held-out part."""
+    """Fit on a stratified split of (texts, stars) and evaluate on the held-out part.
+
+    The split is scikit-learn's `train_test_split(test_size=...)`; when a part is larger than
+    TRAIN_CAP or EVAL_CAP, a stratified sample of that size is drawn instead (same seed).
+    """
     from sklearn.model_selection import train_test_split
 
     from reviewops.sentiment.model import OrdinalStackClassifier
 
     check_trainable(stars)
     labels = [label for label in map(stars_to_label, stars) if label is not None]
+    n_train, n_test = split_sizes(len(texts), test_size)
     train, test = train_test_split(
-        list(range(len(texts))), test_size=test_size, stratify=labels, random_state=seed
+        list(range(len(texts))), train_size=n_train, test_size=n_test, stratify=labels,
+        random_state=seed,
     )
+    if n_train + n_test < len(texts):
+        log.info(
+            "sentiment: %d starred reviews; training on a stratified sample of %d and evaluating "
+            "on %d held out (caps %d / %d)", len(texts), n_train, n_test, TRAIN_CAP, EVAL_CAP,
+        )
     estimator = OrdinalStackClassifier(seed=seed).fit(
         [texts[i] for i in train], [stars[i] for i in train]
     )
-    predicted = estimator.predict([texts[i] for i in test])
+    model = SentimentModel(estimator)
+    predicted, _ = model.predict([texts[i] for i in test])
     evaluation = evaluate([labels[i] for i in test], predicted, HELD_OUT)
     log.info("sentiment model trained on %d reviews; %s", len(train), format_evaluation(evaluation))
-    metadata = model_metadata(
+    model.metadata = model_metadata(
         estimator,
         languages=[languages[i] for i in train],
         training_size=len(train),
         evaluation=evaluation,
     )
-    metadata["test_size"] = len(test)
-    return SentimentModel(estimator, metadata)
+    model.metadata["test_size"] = len(test)
+    model.metadata["starred"] = len(texts)
+    return model
+
+
+def split_sizes(n: int, test_size: float) -> tuple[int, int]:
+    """(training, held-out) sizes for n starred reviews: train_test_split's, then capped."""
+    n_test = math.ceil(test_size * n)  # as train_test_split rounds a fractional test_size
+    return min(n - n_test, TRAIN_CAP), min(n_test, EVAL_CAP)
 
 
 @METHODS.register("supervised")
@@ -129,6 +163,7 @@ def supervised(
         evaluation = agreement_with_stars(reviews, labels)
     else:
         details["test_size"] = model.metadata.get("test_size")
+        details["starred"] = model.metadata.get("starred")
         evaluation = model.evaluation
     if save_model is not None:
         details["model_path"] = str(save_bundle(model, save_model))
