@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reviewops.cli import app
+from reviewops.pipeline import source_company
+from reviewops.records import Review
 
 runner = CliRunner()
 
@@ -64,6 +67,12 @@ def test_english_csv_from_trustpilot(shared_data: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = _summary(tmp_path)
     assert summary["reviews"] == 3000 and summary["languages"].get("en", 0) > 2900
+    # the run is named after the companies of the file's `company` column, not the file; the
+    # 3,000 newest reviews cover all four insurers
+    with csv_path.open(encoding="utf-8", newline="") as f:
+        companies = sorted({row["company"] for row in csv.DictReader(f)})
+    assert len(companies) == 4
+    assert summary["company"] == source_company([Review(id="x", text="", company=c) for c in companies])
     assert summary["sentiment"]["evaluation"]["macro_f1"] > 0.6
 
 
@@ -89,7 +98,18 @@ def test_french_raw_json(shared_data: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = _summary(tmp_path)
     assert summary["reviews"] == 200 and list(summary["languages"]) == ["fr"]
+    assert "showroom" in summary["company"].lower()  # the business unit's name, not the file's
     assert summary["topics"]["items"]
+
+
+def test_source_company_names_one_a_few_or_counts_many() -> None:
+    def named(*companies: str | None) -> str | None:
+        return source_company([Review(id=str(i), text="", company=c) for i, c in enumerate(companies)])
+
+    assert named(None, " ") is None
+    assert named("Embrace", "Embrace", None) == "Embrace"
+    assert named("spot", "figo", "embrace") == "embrace, figo and spot"
+    assert named(*"abcdef") == "a, b, c and 3 more"
 
 
 def test_empty_file_is_a_clear_error_and_exit_2(tmp_path: Path) -> None:

@@ -46,14 +46,15 @@ def test_topic_impact_and_negative_driver() -> None:
     ]
 
 
-def test_rising_topic_compares_last_three_months_with_the_three_before() -> None:
+def test_rising_topic_compares_the_last_window_of_days_with_the_one_before() -> None:
     reviews, sentiment, topics = corpus()
     rising = compute_insights(reviews, sentiment, topics).rising_topics
     assert [r.topic_id for r in rising] == [1]
     r = rising[0]
     assert (r.recent, r.previous) == (18, 6)
-    assert (r.recent_period, r.previous_period) == ("2026-04..2026-06", "2026-01..2026-03")
-    assert r.recent_share == 0.5 and r.previous_share == 0.1667
+    # 152 days of history: the last 76 days against the 76 before
+    assert (r.recent_period, r.previous_period) == ("2026-04-01..2026-06-15", "2026-01-15..2026-03-31")
+    assert r.recent_share == 0.5 and r.previous_share == 0.1667 and r.z >= 2
 
 
 def test_no_dates_no_rising_no_crash() -> None:

@@ -49,6 +49,15 @@ def test_pages_through_to_the_last_page_newest_first(site: FakeTrustpilot, tmp_p
     assert result.stats["pages"] == 3 and result.stats["new"] == 45
 
 
+def test_the_user_agent_names_whoever_runs_the_scrape(site: FakeTrustpilot, tmp_path: Path) -> None:
+    load_reviews(Source(max_reviews=5, request_delay_seconds=0), Company(name="Example", domain=DOMAIN),
+                 cache_dir=tmp_path, base_url=site.url, contact="cx-data@example.org")
+
+    agents = {r.user_agent for r in site.requests}
+    assert len(agents) == 1 and agents.pop().endswith("; contact: cx-data@example.org)")
+    assert site.requests[0].path == "/robots.txt"  # robots.txt is asked with the same identity
+
+
 def test_stops_at_max_reviews(site: FakeTrustpilot, tmp_path: Path) -> None:
     result = scrape(site, tmp_path, maxReviews=25)
 

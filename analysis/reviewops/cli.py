@@ -175,13 +175,17 @@ OutOpt = Annotated[
 ]
 StoreOpt = Annotated[
     str | None,
-    typer.Option("--store", help="Results store URL (default: sqlite:///OUT/reviewops.db; '' to skip)."),
+    typer.Option(
+        "--store",
+        envvar="REVIEWOPS_STORE_URL",
+        help="Results store URL (default: sqlite:///OUT/reviewops.db; '' to skip).",
+    ),
 ]
 TrackOpt = Annotated[
     str | None,
     typer.Option(
         "--tracking-uri",
-        envvar="MLFLOW_TRACKING_URI",
+        envvar=["REVIEWOPS_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"],
         help="MLflow tracking URI (default: sqlite:///OUT/mlflow.db).",
     ),
 ]
@@ -236,6 +240,14 @@ def analyze(
     workers: Annotated[
         int | None, typer.Option("--workers", help="Preprocessing processes (default: CPU count).")
     ] = None,
+    contact: Annotated[
+        str | None,
+        typer.Option(
+            "--contact",
+            envvar="REVIEWOPS_CONTACT",
+            help="Your e-mail or URL, added to the scraper's User-Agent so sites can reach you.",
+        ),
+    ] = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Analyze reviews from a manifest, a file (--input) or Trustpilot (--domain)."""
@@ -272,6 +284,9 @@ def analyze(
         "mlflow": not no_mlflow,
         "save_model": save_model,
         "workers": workers,
+        # a file's name is only a fallback: the companies its reviews name win
+        "company_from_source": bool(input_file and not company and not domain and manifest is None),
+        "contact": contact,
     }
     _run(spec, name, opts, quiet)
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reviewops.records import LABELS, Review, SentimentResult, TopicResult
+from reviewops.trends import NetTrend, Rising, Windows, net_trend, review_windows, rising_topics
 
-RECENT_MONTHS = 3  # "last period" for rising topics: the last 3 months of data vs the 3 before
 MIN_DRIVER_Z = 2.0  # a negative driver's excess must be >= 2 binomial standard deviations
 
 
@@ -55,19 +55,6 @@ class Driver:
 
 
 @dataclass(slots=True)
-class Rising:
-    topic_id: int
-    label: str
-    recent: int
-    previous: int
-    recent_share: float
-    previous_share: float
-    change: float  # recent_share - previous_share (percentage points / 100)
-    recent_period: str  # "YYYY-MM..YYYY-MM"
-    previous_period: str
-
-
-@dataclass(slots=True)
 class Insights:
     reviews: int
     rated: int
@@ -81,6 +68,8 @@ class Insights:
     topics: list[TopicInsight]
     negative_drivers: list[Driver]
     rising_topics: list[Rising]
+    windows: Windows | None  # the recent and previous windows trends compare
+    trend: NetTrend | None  # net sentiment of the recent window vs the previous one
     recent_negative_ids: list[str] = field(default_factory=list)
 
 
@@ -101,15 +90,6 @@ def _shares(labels: Sequence[str]) -> dict[str, float]:
 def _net(labels: Sequence[str]) -> float:
     counts = Counter(labels)
     return round((counts["positive"] - counts["negative"]) / (len(labels) or 1), 4)
-
-
-def _month_index(period: str) -> int:
-    year, month = period.split("-")
-    return int(year) * 12 + int(month) - 1
-
-
-def _period_name(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def build_timeline(reviews: Sequence[Review], labels: Sequence[str]) -> list[PeriodPoint]:
@@ -225,67 +205,13 @@ def negative_drivers(
     return sorted(drivers, key=lambda d: -d.excess_negatives)
 
 
-def rising_topics(
-    reviews: Sequence[Review],
-    topics: TopicResult,
-    topic_list: Sequence[TopicInsight],
-    *,
-    months: int = RECENT_MONTHS,
-    min_recent: int = 5,
-) -> list[Rising]:
-    """Topics whose share of reviews grew in the last `months` months vs the `months` before."""
-    dated = [(i, p) for i, r in enumerate(reviews) if (p := r.published) is not None]
-    if not dated:
-        return []
-    last = max(_month_index(_month(p)) for _, p in dated)
-    recent_start, previous_start = last - months + 1, last - 2 * months + 1
-    recent: Counter[int] = Counter()
-    previous: Counter[int] = Counter()
-    recent_total = previous_total = 0
-    for i, p in dated:
-        m = _month_index(_month(p))
-        tid = topics.assignments[i]
-        if tid < 0:
-            continue
-        if m >= recent_start:
-            recent[tid] += 1
-            recent_total += 1
-        elif m >= previous_start:
-            previous[tid] += 1
-            previous_total += 1
-    if not recent_total or not previous_total:
-        return []
-    out = []
-    for t in topic_list:
-        r_share = recent[t.id] / recent_total
-        p_share = previous[t.id] / previous_total
-        if (
-            recent[t.id] >= min_recent
-            and r_share > p_share
-            and recent[t.id] > previous[t.id] * (recent_total / previous_total)
-        ):
-            out.append(
-                Rising(
-                    topic_id=t.id,
-                    label=t.label,
-                    recent=recent[t.id],
-                    previous=previous[t.id],
-                    recent_share=round(r_share, 4),
-                    previous_share=round(p_share, 4),
-                    change=round(r_share - p_share, 4),
-                    recent_period=f"{_period_name(recent_start)}..{_period_name(last)}",
-                    previous_period=f"{_period_name(previous_start)}..{_period_name(recent_start - 1)}",
-                )
-            )
-    return sorted(out, key=lambda x: -x.change)
-
-
 def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topics: TopicResult) -> Insights:
     """Every insight of one analysis run."""
     ratings = [r.rating for r in reviews if r.rating is not None]
     shares = _shares(sentiment.labels)
     dates = sorted(p for r in reviews if (p := r.published) is not None)
     topic_list = topic_insights(reviews, sentiment, topics)
+    windows = review_windows(reviews)
     recent_negative = sorted(
         (i for i, label in enumerate(sentiment.labels) if label == "negative"),
         key=lambda i: reviews[i].published or dt.datetime.min.replace(tzinfo=dt.UTC),
@@ -303,6 +229,8 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
         timeline=build_timeline(reviews, sentiment.labels),
         topics=topic_list,
         negative_drivers=negative_drivers(topic_list, sentiment, topics),
-        rising_topics=rising_topics(reviews, topics, topic_list),
+        rising_topics=rising_topics(reviews, topics, {t.id: t.label for t in topic_list}, windows),
+        windows=windows,
+        trend=net_trend(reviews, sentiment.labels, windows),
         recent_negative_ids=[reviews[i].id for i in recent_negative[:20]],
     )

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +57,10 @@ class RunOptions:
     save_model: Path | None = None
     cache_dir: Path | None = None
     workers: int | None = None
+    # the spec's company name is only a fallback (e.g. a file's name): use the companies the
+    # reviews name (a CSV `company` column, a Trustpilot JSON's business unit) when they have one
+    company_from_source: bool = False
+    contact: str | None = None  # appended to the scraper's User-Agent (REVIEWOPS_CONTACT)
 
 
 @dataclass(slots=True)
@@ -85,7 +89,9 @@ def load(spec: ReviewAnalysisSpec, options: RunOptions, progress: ProgressFn) ->
     from reviewops.sources import load_reviews
 
     cache_dir = options.cache_dir or options.out_dir / "cache"
-    result = load_reviews(spec.source, spec.company, cache_dir=cache_dir, progress=progress)
+    result = load_reviews(
+        spec.source, spec.company, cache_dir=cache_dir, progress=progress, contact=options.contact
+    )
     if not result.reviews:
         detail = "; ".join(str(p) for p in result.problems[:5]) or "the source returned no review"
         raise NothingToAnalyze(f"no review could be read ({detail})")
@@ -134,6 +140,18 @@ def topics(spec: ReviewAnalysisSpec, prepared: Prepared, progress: ProgressFn) -
     )
 
 
+def source_company(reviews: Sequence[Review], most: int = 4) -> str | None:
+    """The company the reviews name: 'A', 'A, B and C' for up to `most`, else 'A, B and 3 more'."""
+    names = sorted({r.company.strip() for r in reviews if r.company and r.company.strip()})
+    if not names:
+        return None
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= most:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{', '.join(names[: most - 1])} and {len(names) - most + 1} more"
+
+
 def default_run_id(analysis: str) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"local__{safe_name(analysis)}__{stamp}"
@@ -148,14 +166,16 @@ def run_analysis(
 ) -> RunOutcome:
     """Run every stage and write every output; see RunOptions for the defaults."""
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    analysis = options.analysis or safe_name(spec.company.name)
-    run_id = options.run_id or default_run_id(analysis)
     timer = _Timer()
 
     if source_result is None:
         with timer.measure("load"), stage("load reviews", spec.source.max_reviews) as p:
             source_result = load(spec, options, p)
     reviews = source_result.reviews
+    if options.company_from_source and (named := source_company(reviews)) is not None:
+        spec = spec.model_copy(update={"company": spec.company.model_copy(update={"name": named})})
+    analysis = options.analysis or safe_name(spec.company.name)
+    run_id = options.run_id or default_run_id(analysis)
     n = len(reviews)
     with timer.measure("preprocess"), stage("preprocess", n) as p:
         prepared = preprocess(spec, reviews, options, p)
@@ -192,4 +212,5 @@ __all__ = [
     "StageOpener",
     "default_run_id",
     "run_analysis",
+    "source_company",
 ]

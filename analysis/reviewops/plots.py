@@ -7,6 +7,8 @@ gap, not a missing tick), and months with too few reviews to read shares from ar
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import io
 import math
 from collections.abc import Sequence
@@ -27,8 +29,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
-
-from reviewops.insights import RECENT_MONTHS  # the windows rising topics compare
 
 Tone = Literal["negative", "neutral", "positive"]
 
@@ -259,17 +259,31 @@ def _nice_floor(value: float) -> float:
     return 10.0**exponent
 
 
+def _date_x(day: dt.date, periods: list[str]) -> float:
+    """Where a day falls on a chart whose points are `periods` (months) at x = 0..1, clamped to >= 0.
+
+    Month i is drawn at i / (m - 1) and stands for the whole month, from half a step before it to
+    half a step after, so a day's position is interpolated inside that span.
+    """
+    m = len(periods)
+    i = month_index(f"{day.year:04d}-{day.month:02d}") - month_index(periods[0])
+    days_in_month = calendar.monthrange(day.year, day.month)[1]
+    position = i - 0.5 + (day.day - 1) / days_in_month
+    return max(position / (m - 1), 0.0)
+
+
 def topic_trends(
     items: list[dict[str, Any]],
     highlight: set[int],
     tones: dict[int, str] | None = None,
     *,
+    recent_start: dt.date | None = None,
     min_reviews: int = MIN_MONTH_REVIEWS,
     max_months: int = MAX_MONTHS,
 ) -> bytes | None:
     """Small multiples: each topic's share of the month's reviews; rising topics first, marked ▲.
 
-    The last RECENT_MONTHS months (the window rising topics are measured on) are shaded; months
+    The days from `recent_start` on (the window rising topics are measured on) are shaded; months
     with fewer than `min_reviews` reviews with a topic are left out (their shares are noise).
     Each panel has its own scale. All panels are drawn in one borderless axes: a grid of
     matplotlib axes costs ~0.1 s per topic, too slow for 16+ topics.
@@ -293,7 +307,7 @@ def topic_trends(
     ax.set_axis_off()
     m = len(periods)
     xs = [i / (m - 1) for i in range(m)]
-    recent_x = (m - RECENT_MONTHS - 0.5) / (m - 1)
+    recent_x = _date_x(recent_start, periods) if recent_start is not None else 2.0  # 2.0: no shade
     first_label, last_label = month_name(periods[0]), month_name(periods[-1])
     order = sorted(items, key=lambda t: (t["id"] not in highlight, -t["share"]))
     for k, t in enumerate(order):
@@ -309,7 +323,8 @@ def topic_trends(
         ys = [bottom + v * scale for v in share]
         color = TONE_COLORS[tones.get(t["id"], "neutral")]
         rising = t["id"] in highlight
-        ax.fill_between([x0 + max(recent_x, 0.0), x0 + 1], bottom, bottom + 1, color="#eef1f4", linewidth=0)
+        if recent_x < 1:
+            ax.fill_between([x0 + recent_x, x0 + 1], bottom, bottom + 1, color="#eef1f4", linewidth=0)
         grid = _nice_floor(peak)
         ax.plot([x0, x0 + 1], [bottom + grid * scale] * 2, color="#e3e6ea", linewidth=0.7)
         ax.plot([x0, x0 + 1], [bottom, bottom], color="#9aa5b1", linewidth=0.8)

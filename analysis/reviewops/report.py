@@ -9,19 +9,17 @@ template escapes every value, and findings are passed as (text, style) segments,
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import difflib
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reviewops import __version__, plots
-from reviewops.insights import RECENT_MONTHS
 from reviewops.records import Review
+from reviewops.trends import MIN_WINDOW_DAYS, MIN_WINDOW_REVIEWS, RECENT_DAYS
 
 _SNIPPET = 280
-_MIN_WINDOW_REVIEWS = 30  # fewer reviews in a 3-month window: no net sentiment comparison
 _BROAD_TOPIC = 0.4  # a topic holding this share of reviews is a catch-all: say so
 _MINUS = "\u2212"
 
@@ -72,14 +70,19 @@ def _months(n: int) -> str:
 
 
 def _window(period: str) -> str:
-    """'2026-02..2026-04' -> 'Feb–Apr 2026'; across years 'Nov 2025–Jan 2026'."""
-    first, _, last = period.partition("..")
-    last = last or first
+    """'2026-08-29..2026-11-26' -> '29 Aug – 26 Nov 2026'; across years '15 Nov 2025 – 12 Feb 2026'."""
+    first_text, _, last_text = period.partition("..")
+    first = dt.date.fromisoformat(first_text)
+    last = dt.date.fromisoformat(last_text or first_text)
     if first == last:
-        return plots.month_name(first)
-    if first[:4] == last[:4]:
-        return f"{plots.month_name(first)[:3]}–{plots.month_name(last)}"
-    return f"{plots.month_name(first)}–{plots.month_name(last)}"
+        return f"{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
 
 
 def topic_tones(summary: dict[str, Any]) -> dict[int, str]:
@@ -101,52 +104,9 @@ def topic_tones(summary: dict[str, Any]) -> dict[int, str]:
     return tones
 
 
-@dataclass(slots=True, frozen=True)
-class NetTrend:
-    """Net sentiment of the last RECENT_MONTHS months of data against the months before."""
-
-    recent_period: str  # "YYYY-MM..YYYY-MM"
-    previous_period: str
-    recent: float  # net sentiment, -1..1
-    previous: float
-    recent_reviews: int
-    previous_reviews: int
-    change: float
-    within_noise: bool  # |change| under two standard errors
-
-
-def net_trend(timeline: list[dict[str, Any]], months: int = RECENT_MONTHS) -> NetTrend | None:
-    """The net sentiment change between the last two `months`-month windows, None without data."""
-    if not timeline:
-        return None
-    last = max(plots.month_index(p["period"]) for p in timeline)
-    windows: list[list[float]] = [[0, 0.0, 0.0], [0, 0.0, 0.0]]  # reviews, positives, negatives
-    for p in timeline:
-        age = last - plots.month_index(p["period"])
-        if age < 2 * months:
-            w = windows[age // months]
-            w[0] += p["reviews"]
-            w[1] += p["reviews"] * p["positive"]
-            w[2] += p["reviews"] * p["negative"]
-    (n_r, pos_r, neg_r), (n_p, pos_p, neg_p) = windows
-    if n_r < _MIN_WINDOW_REVIEWS or n_p < _MIN_WINDOW_REVIEWS:
-        return None
-    net_r, net_p = (pos_r - neg_r) / n_r, (pos_p - neg_p) / n_p
-    # each review scores +1 / 0 / -1: variance = E[x²] - E[x]²
-    var_r = (pos_r + neg_r) / n_r - net_r**2
-    var_p = (pos_p + neg_p) / n_p - net_p**2
-    se = math.sqrt(max(var_r, 0.0) / n_r + max(var_p, 0.0) / n_p)
-    change = net_r - net_p
-    return NetTrend(
-        recent_period=f"{plots.period_name(last - months + 1)}..{plots.period_name(last)}",
-        previous_period=f"{plots.period_name(last - 2 * months + 1)}..{plots.period_name(last - months)}",
-        recent=net_r,
-        previous=net_p,
-        recent_reviews=int(n_r),
-        previous_reviews=int(n_p),
-        change=change,
-        within_noise=abs(change) < 2 * se,
-    )
+def _recent_start(summary: dict[str, Any]) -> dt.date | None:
+    comparison = summary["comparison"]
+    return dt.date.fromisoformat(comparison["recent_period"][:10]) if comparison else None
 
 
 def history_months(summary: dict[str, Any]) -> int:
@@ -160,20 +120,24 @@ def dated_reviews(summary: dict[str, Any]) -> int:
 
 def history_note(summary: dict[str, Any]) -> str | None:
     """Why trends cannot be measured (None when they can): no dates, too short, too few."""
-    if net_trend(summary["timeline"]) is not None:
+    if summary["trend"] is not None:
         return None
     dated = dated_reviews(summary)
     if not dated:
         return "No review has a date: trends and rising topics cannot be measured."
-    months = history_months(summary)
-    if months < 2 * RECENT_MONTHS:
+    comparison = summary["comparison"]
+    if comparison is None:
+        first, last = (dt.date.fromisoformat(summary[k]) for k in ("first_date", "last_date"))
+        span = (last - first).days
         return (
-            f"The dated reviews span {_months(months)} ({summary['first_date']} → {summary['last_date']}): "
-            f"trends compare the last {RECENT_MONTHS} months with the {RECENT_MONTHS} before."
+            f"The dated reviews span {_days(span + 1)} ({summary['first_date']} → {summary['last_date']}): "
+            f"trends compare the last {RECENT_DAYS} days (or half the history, at least {MIN_WINDOW_DAYS} "
+            "days) with as many days before."
         )
     return (
         f"Only {dated:,} of {summary['reviews']:,} reviews have a date: too few to compare the last "
-        f"{RECENT_MONTHS} months with the {RECENT_MONTHS} before (at least {_MIN_WINDOW_REVIEWS} in each)."
+        f"{_days(comparison['days'])} with the {_days(comparison['days'])} before "
+        f"(at least {MIN_WINDOW_REVIEWS} in each)."
     )
 
 
@@ -203,18 +167,19 @@ def _headline(summary: dict[str, Any]) -> Finding:
     ]
 
 
-def _trend_finding(trend: NetTrend) -> Finding:
-    verb = "held steady" if trend.within_noise else "improved" if trend.change > 0 else "fell"
-    style = "b" if trend.within_noise else "pos" if trend.change > 0 else "neg"
+def _trend_finding(trend: dict[str, Any]) -> Finding:
+    change = trend["change"]
+    verb = "held steady" if trend["within_noise"] else "improved" if change > 0 else "fell"
+    style = "b" if trend["within_noise"] else "pos" if change > 0 else "neg"
     return [
         ("Net sentiment ", ""),
         (verb, style),
-        (f" over {_window(trend.recent_period)}: ", ""),
-        (_signed(trend.recent * 100, 1), "b"),
-        (f" vs {_signed(trend.previous * 100, 1)} in {_window(trend.previous_period)} (", ""),
-        (_signed(trend.change * 100, 1) + " pts", style),
-        (f"; {trend.recent_reviews:,} vs {trend.previous_reviews:,} reviews", ""),
-        (", within month-to-month noise)." if trend.within_noise else ").", ""),
+        (f" over the last {_days(trend['days'])} ({_window(trend['recent_period'])}): ", ""),
+        (_signed(trend["recent"] * 100, 1), "b"),
+        (f" vs {_signed(trend['previous'] * 100, 1)} in the {_days(trend['days'])} before (", ""),
+        (_signed(change * 100, 1) + " pts", style),
+        (f"; {trend['recent_reviews']:,} vs {trend['previous_reviews']:,} reviews", ""),
+        (", within noise)." if trend["within_noise"] else ").", ""),
     ]
 
 
@@ -335,20 +300,21 @@ def _cautions(summary: dict[str, Any]) -> list[Finding]:
 def key_findings(summary: dict[str, Any]) -> list[Finding]:
     """The few sentences a reader needs first, each a list of (text, style) segments.
 
-    Overall figures; net sentiment of the last 3 months vs the 3 before (or why it can't be
+    Overall figures; net sentiment of the last 90 days vs the 90 before (or why it can't be
     measured); the biggest negative driver; the fastest rising topic; the biggest source of
     praise; cautions when the models are weak.
     """
     items = {t["id"]: t for t in summary["topics"]["items"]}
     tones = topic_tones(summary)
-    trend = net_trend(summary["timeline"])
+    trend = summary["trend"]
     findings = [_headline(summary)]
     findings.append(_trend_finding(trend) if trend is not None else [(history_note(summary) or "", "")])
     for finding in (_driver_finding(summary, items), _rising_finding(summary, items, tones)):
         if finding is not None:
             findings.append(finding)
     if not summary["rising_topics"] and trend is not None:
-        findings.append([(f"No topic grew faster than the others over the last {RECENT_MONTHS} months.", "")])
+        days = _days(trend["days"])
+        findings.append([(f"No topic grew clearly faster than the others over the last {days}.", "")])
     praise = _praise_finding(summary, tones)
     if praise is not None:
         findings.append(praise)
@@ -505,7 +471,7 @@ def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: di
                 summary["timeline"], first_date=summary["first_date"], last_date=summary["last_date"]
             )
         ),
-        "trends": _b64(plots.topic_trends(items, set(rising), tones)),
+        "trends": _b64(plots.topic_trends(items, set(rising), tones, recent_start=_recent_start(summary))),
     }
     template = env.get_template("report.html.j2")
     return template.render(
@@ -530,7 +496,7 @@ def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: di
         history_months=history_months(summary),
         history_note=history_note(summary),
         months=_months,
-        recent_months=RECENT_MONTHS,
+        days=_days,
         min_month_reviews=plots.MIN_MONTH_REVIEWS,
         max_months=plots.MAX_MONTHS,
         window=_window,

@@ -10,8 +10,9 @@ from typing import Any
 
 from reviewops.insights import Insights
 from reviewops.records import Evaluation, Problem, SentimentResult, TopicResult
+from reviewops.trends import Windows
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: rising-topic periods are day windows; "comparison" and "trend" added
 
 
 def evaluation_dict(evaluation: Evaluation | None) -> dict[str, Any] | None:
@@ -105,12 +106,24 @@ def build_summary(
         },
         "negative_drivers": [asdict(d) for d in insights.negative_drivers],
         "rising_topics": [asdict(r) for r in insights.rising_topics],
+        "comparison": _windows(insights.windows),
+        "trend": asdict(insights.trend) if insights.trend is not None else None,
         "timeline": [asdict(p) for p in insights.timeline],
         "recent_negative_ids": insights.recent_negative_ids,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "throughput": {k: round(n / v, 1) for k, v in timings.items() if v > 0 and n and k != "outputs"},
         "warnings": list(warnings),
         "outputs": {},
+    }
+
+
+def _windows(windows: Windows | None) -> dict[str, Any] | None:
+    if windows is None:
+        return None
+    return {
+        "days": windows.days,
+        "recent_period": windows.recent_period,
+        "previous_period": windows.previous_period,
     }
 
 

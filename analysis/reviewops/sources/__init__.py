@@ -12,7 +12,13 @@ import requests
 
 from reviewops.records import ProgressFn, SourceResult, no_progress
 from reviewops.sources.common import SourceError, select
-from reviewops.sources.polite_http import FetchError, HttpClient, RetryPolicy, RobotsDisallowed
+from reviewops.sources.polite_http import (
+    FetchError,
+    HttpClient,
+    RetryPolicy,
+    RobotsDisallowed,
+    user_agent,
+)
 from reviewops.sources.trustpilot_parse import BusinessUnit, ParsedPage, parse_review_page
 from reviewops.spec import Company, Source, SourceType
 
@@ -37,11 +43,13 @@ def load_reviews(
     progress: ProgressFn = no_progress,
     session: requests.Session | None = None,
     base_url: str | None = None,
+    contact: str | None = None,
 ) -> SourceResult:
     """Read the reviews `source` describes for `company`.
 
     - trustpilot: scrape `company.domain` in `source.languages` (cached and resumable under
-      `cache_dir`; `base_url` replaces https://<lang>.trustpilot.com, e.g. for a test server);
+      `cache_dir`; `base_url` replaces https://<lang>.trustpilot.com, e.g. for a test server;
+      `contact` is appended to the User-Agent so site operators can reach whoever scrapes);
     - file: read `source.path` (CSV, JSONL, JSON, saved HTML pages, or a folder of them);
     - demo: generate `source.demoSize` reviews with the built-in generator.
 
@@ -62,7 +70,9 @@ def load_reviews(
         result = read_file_source(source, progress)
         where = str(source.path)
     else:
-        result = _scrape(source, company, cache_dir, progress, session, base_url)
+        agent = user_agent(contact)
+        client = HttpClient(session, delay_seconds=source.request_delay_seconds, user_agent=agent)
+        result = _scrape(source, company, cache_dir, progress, client, base_url)
         where = f"trustpilot:{company.domain}"
     result.reviews, filtered, notes = select(result.reviews, source, where)
     result.stats.update(filtered)
@@ -75,7 +85,7 @@ def _scrape(
     company: Company,
     cache_dir: Path | None,
     progress: ProgressFn,
-    session: requests.Session | None,
+    client: HttpClient,
     base_url: str | None,
 ) -> SourceResult:
     from reviewops.sources.scraper import scrape_trustpilot
@@ -83,6 +93,5 @@ def _scrape(
     if not company.domain:
         raise SourceError("company.domain is required to scrape Trustpilot: give the domain "
                           "of the company's Trustpilot page, e.g. www.backmarket.com")
-    client = HttpClient(session, delay_seconds=source.request_delay_seconds)
     return scrape_trustpilot(company.domain, source, client=client, cache_dir=cache_dir,
                              base_url=base_url, progress=progress)

@@ -23,6 +23,18 @@ from reviewops.sources.common import SourceError
 # Where a site operator who sees our User-Agent in their logs can learn who we are.
 PROJECT_URL = "https://github.com/reviewops/reviewops"
 USER_AGENT = f"ReviewOps/{__version__} (+{PROJECT_URL})"
+
+
+def user_agent(contact: str | None = None) -> str:
+    """Our User-Agent; with `contact` (an e-mail or URL of whoever runs the scrape) appended.
+
+    Site operators who see unusual traffic should be able to reach the person behind it, not
+    only the project: deployments set it with REVIEWOPS_CONTACT / --contact.
+    """
+    contact = (contact or "").strip()
+    if not contact:
+        return USER_AGENT
+    return f"ReviewOps/{__version__} (+{PROJECT_URL}; contact: {contact})"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 

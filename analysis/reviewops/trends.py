@@ -1,0 +1,198 @@
+"""What changed lately: the last window of days against the window before it.
+
+Windows are counted in days back from the newest dated review, not in calendar months, so a
+scrape that ends on the 3rd of a month does not compare three days with a whole month. The
+window is RECENT_DAYS long, or half the dated history when that is shorter (at least
+MIN_WINDOW_DAYS): 200 reviews written over six weeks still get a three-week comparison.
+
+Two answers use the same windows: the net sentiment change (`net_trend`) and the topics whose
+share of reviews grew (`rising_topics`). Both say when a change is within noise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from reviewops.records import Review, TopicResult
+
+RECENT_DAYS = 90  # the last 90 days of data against the 90 days before
+MIN_WINDOW_DAYS = 14  # shorter histories cannot be split into two comparable windows
+MIN_WINDOW_REVIEWS = 30  # fewer reviews in a window: no net sentiment comparison
+MIN_RISING_Z = 2.0  # a rising topic's share gain must be >= 2 standard errors
+MIN_RISING_REVIEWS = 5  # ... and it needs this many reviews in the recent window
+
+
+@dataclass(slots=True, frozen=True)
+class Windows:
+    """Two adjacent windows of `days` days; `end` is the newest review's date (inclusive)."""
+
+    days: int
+    end: dt.date
+
+    @property
+    def recent_start(self) -> dt.date:
+        return self.end - dt.timedelta(days=self.days - 1)
+
+    @property
+    def previous_start(self) -> dt.date:
+        return self.end - dt.timedelta(days=2 * self.days - 1)
+
+    @property
+    def recent_period(self) -> str:
+        return f"{self.recent_start.isoformat()}..{self.end.isoformat()}"
+
+    @property
+    def previous_period(self) -> str:
+        previous_end = self.recent_start - dt.timedelta(days=1)
+        return f"{self.previous_start.isoformat()}..{previous_end.isoformat()}"
+
+    def slot(self, day: dt.date) -> int | None:
+        """0 for the recent window, 1 for the previous one, None for older days."""
+        if day >= self.recent_start:
+            return 0
+        if day >= self.previous_start:
+            return 1
+        return None
+
+
+def comparison_windows(days: Iterable[dt.date], length: int = RECENT_DAYS) -> Windows | None:
+    """The windows for these review dates, or None when the dated history is too short."""
+    dates = list(days)
+    if not dates:
+        return None
+    first, last = min(dates), max(dates)
+    span = (last - first).days + 1
+    window = min(length, span // 2)
+    if window < MIN_WINDOW_DAYS:
+        return None
+    return Windows(days=window, end=last)
+
+
+def review_windows(reviews: Sequence[Review], length: int = RECENT_DAYS) -> Windows | None:
+    """`comparison_windows` over the reviews' publication dates."""
+    return comparison_windows((p.date() for r in reviews if (p := r.published) is not None), length)
+
+
+def _slots(reviews: Sequence[Review], windows: Windows) -> list[int | None]:
+    return [windows.slot(p.date()) if (p := r.published) is not None else None for r in reviews]
+
+
+@dataclass(slots=True, frozen=True)
+class NetTrend:
+    """Net sentiment (%positive - %negative) of the recent window against the previous one."""
+
+    recent_period: str  # "YYYY-MM-DD..YYYY-MM-DD"
+    previous_period: str
+    days: int
+    recent: float  # net sentiment, -1..1
+    previous: float
+    recent_reviews: int
+    previous_reviews: int
+    change: float
+    within_noise: bool  # |change| under two standard errors
+
+
+def net_trend(
+    reviews: Sequence[Review],
+    labels: Sequence[str],
+    windows: Windows | None,
+    *,
+    min_reviews: int = MIN_WINDOW_REVIEWS,
+) -> NetTrend | None:
+    """The net sentiment change between the two windows; None without enough dated reviews."""
+    if windows is None:
+        return None
+    counts = [Counter[str](), Counter[str]()]
+    for slot, label in zip(_slots(reviews, windows), labels, strict=True):
+        if slot is not None:
+            counts[slot][label] += 1
+    n_r, n_p = counts[0].total(), counts[1].total()
+    if n_r < min_reviews or n_p < min_reviews:
+        return None
+    sizes = (n_r, n_p)
+    net = [(c["positive"] - c["negative"]) / n for c, n in zip(counts, sizes, strict=True)]
+    # each review scores +1 / 0 / -1: variance = E[x²] - E[x]²
+    var = [(c["positive"] + c["negative"]) / n - m**2 for c, n, m in zip(counts, sizes, net, strict=True)]
+    se = math.sqrt(max(var[0], 0.0) / n_r + max(var[1], 0.0) / n_p)
+    change = net[0] - net[1]
+    return NetTrend(
+        recent_period=windows.recent_period,
+        previous_period=windows.previous_period,
+        days=windows.days,
+        recent=round(net[0], 4),
+        previous=round(net[1], 4),
+        recent_reviews=n_r,
+        previous_reviews=n_p,
+        change=round(change, 4),
+        within_noise=abs(change) < 2 * se,
+    )
+
+
+@dataclass(slots=True)
+class Rising:
+    topic_id: int
+    label: str
+    recent: int
+    previous: int
+    recent_share: float
+    previous_share: float
+    change: float  # recent_share - previous_share (percentage points / 100)
+    z: float  # two-proportion z statistic of the change
+    recent_period: str  # "YYYY-MM-DD..YYYY-MM-DD"
+    previous_period: str
+
+
+def _two_proportion_z(hits_a: int, n_a: int, hits_b: int, n_b: int) -> float:
+    pooled = (hits_a + hits_b) / (n_a + n_b)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    diff = hits_a / n_a - hits_b / n_b
+    return diff / spread if spread else (math.inf if diff > 0 else 0.0)
+
+
+def rising_topics(
+    reviews: Sequence[Review],
+    topics: TopicResult,
+    labels_by_topic: dict[int, str],
+    windows: Windows | None,
+    *,
+    min_z: float = MIN_RISING_Z,
+    min_recent: int = MIN_RISING_REVIEWS,
+) -> list[Rising]:
+    """Topics whose share of reviews grew clearly (z >= min_z) in the recent window, fastest first.
+
+    Shares are over the reviews with a topic in each window, so a window with more reviews
+    overall does not make every topic "rise".
+    """
+    if windows is None:
+        return []
+    counts = [Counter[int](), Counter[int]()]
+    for slot, tid in zip(_slots(reviews, windows), topics.assignments, strict=True):
+        if slot is not None and tid >= 0:
+            counts[slot][tid] += 1
+    n_r, n_p = counts[0].total(), counts[1].total()
+    if not n_r or not n_p:
+        return []
+    out = []
+    for tid, label in labels_by_topic.items():
+        recent, previous = counts[0][tid], counts[1][tid]
+        z = _two_proportion_z(recent, n_r, previous, n_p)
+        if recent >= min_recent and z >= min_z:
+            out.append(
+                Rising(
+                    topic_id=tid,
+                    label=label,
+                    recent=recent,
+                    previous=previous,
+                    recent_share=round(recent / n_r, 4),
+                    previous_share=round(previous / n_p, 4),
+                    change=round(recent / n_r - previous / n_p, 4),
+                    z=round(z, 2) if math.isfinite(z) else 99.0,
+                    recent_period=windows.recent_period,
+                    previous_period=windows.previous_period,
+                )
+            )
+    return sorted(out, key=lambda x: -x.change)
