@@ -107,7 +107,7 @@ def preprocess(
         reviews,
         spec.preprocessing,
         company_name=spec.company.name,
-        languages=spec.source.languages,
+        languages=spec.source.requested_languages(),
         progress=progress,
         workers=options.workers,
     )

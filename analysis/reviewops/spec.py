@@ -134,6 +134,16 @@ class Source(_Model):
     )
     seed: int = Field(default=42, ge=0, description="Random seed (demo).")
 
+    def requested_languages(self) -> list[str] | None:
+        """The languages asked for, or None when every language is wanted.
+
+        A file read without a `languages` choice is analysed whole: the default ("en") is for
+        scraping, where a language must be picked.
+        """
+        if self.type == SourceType.FILE and "languages" not in self.model_fields_set:
+            return None
+        return list(self.languages)
+
 
 class Preprocessing(_Model):
     """Text cleaning and normalisation."""

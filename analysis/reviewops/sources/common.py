@@ -89,11 +89,8 @@ def select(
     usual reason a file seems to hold nothing. A file source whose spec does not set
     `languages` keeps every language.
     """
-    wanted = set(source.languages)
-    if source.type == "file" and "languages" not in source.model_fields_set:
-        # A file read without a languages choice is analysed whole; the default ("en")
-        # is for scraping, where a language must be picked.
-        wanted = {r.language for r in reviews if r.language}
+    requested = source.requested_languages()
+    wanted = set(requested) if requested is not None else {r.language for r in reviews if r.language}
     by_language = [r for r in reviews if r.language is None or r.language in wanted]
     problems: list[Problem] = []
     if len(by_language) < len(reviews):
