@@ -89,26 +89,52 @@ def test_column_mapping_names_unusual_columns(tmp_path: Path) -> None:
     assert result.reviews[0].published is not None
 
 
-def test_bad_rows_are_reported_with_file_and_line_and_skipped(tmp_path: Path) -> None:
+def test_bad_rows_are_reported_with_file_and_line_and_only_textless_ones_skipped(tmp_path: Path) -> None:
     path = write(tmp_path, "reviews.csv",
                  "id,text,rating,date\n"
                  "1,\"Fine\nover two lines\",5,2025-01-01\n"  # lines 2-3
                  "2,,4,2025-01-01\n"  # line 4: no text
                  "3,Too many stars,7,2025-01-01\n"  # line 5
-                 "4,Odd date,3,01/02/2025\n"  # line 6
+                 "4,Odd date,3,the day after\n"  # line 6
                  "5,Half a star,4.5,2025-01-01\n"  # line 7
                  "6,No rating is fine,,2025-01-01\n")  # line 8
 
     result = read(path)
 
-    assert [r.id for r in result.reviews] == ["1", "6"]
-    assert result.reviews[1].rating is None
+    # a row without text is skipped; a row with a bad value keeps its text, without the value
+    assert [r.id for r in result.reviews] == ["1", "3", "4", "5", "6"]
+    by_id = {r.id: r for r in result.reviews}
+    assert by_id["3"].rating is None and by_id["5"].rating is None and by_id["6"].rating is None
+    assert by_id["4"].published is None and by_id["4"].rating == 3
     where = [p.where for p in result.problems]
     assert where == [f"{path}:4", f"{path}:5", f"{path}:6", f"{path}:7"]
     assert "no review text" in result.problems[0].message
-    assert "rating '7'" in result.problems[1].message
-    assert "ISO 8601" in result.problems[2].message
+    assert "'7' is not a whole number of stars" in result.problems[1].message
+    assert "'the day after' is not a date" in result.problems[2].message
+    assert all("review kept without it" in p.message for p in result.problems[1:])
     assert result.complete
+
+
+def test_exports_of_other_tools_are_understood(tmp_path: Path) -> None:
+    # column names with spaces and capitals, stars written out, dates in words or as epochs
+    path = write(tmp_path, "export.csv",
+                 "Review ID,Reviewer Name,Review Title,Review Content,Review Rating,Review Date\n"
+                 "a,Ann,Late,Parcel came late,Rated 2 out of 5 stars,\"March 3, 2024\"\n"
+                 "b,Bob,Great,Works well,4/5,1709424000\n"
+                 "c,Cy,Fine,As described,★★★★★,2024-03-05 10:00\n"
+                 "d,Di,Meh,Average,6/10,03/04/2024\n")
+
+    result = read(path)
+
+    assert result.problems == []
+    assert [(r.id, r.title, r.text, r.rating, r.author) for r in result.reviews] == [
+        ("a", "Late", "Parcel came late", 2, "Ann"),
+        ("b", "Great", "Works well", 4, "Bob"),
+        ("c", "Fine", "As described", 5, "Cy"),
+        ("d", "Meh", "Average", 3, "Di"),
+    ]
+    dates = [r.published.date().isoformat() for r in result.reviews if r.published]
+    assert dates == ["2024-03-03", "2024-03-03", "2024-03-05", "2024-03-04"]
 
 
 def test_rows_without_id_get_a_stable_id(tmp_path: Path) -> None:

@@ -140,6 +140,7 @@ def _read_csv(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[R
                 reviews.append(rows.review(dict(zip(header, record, strict=True)), line))
             except RowError as exc:
                 problems.append(Problem(f"{where}:{line}", str(exc)))
+            problems.extend(rows.take_notes())
     except csv.Error as exc:
         raise SourceError(f"{where}:{reader.line_num}: unreadable CSV ({exc})") from None
     if not reviews and not problems:
@@ -168,6 +169,7 @@ def _read_jsonl(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list
                 continue
             rows = rows or RowReader(resolve_columns(list(obj), mapping, where), where)
             reviews.append(rows.review(obj, number))
+            problems.extend(rows.take_notes())
         except (RowError, PayloadError) as exc:
             problems.append(Problem(f"{where}:{number}", str(exc)))
     return reviews, problems
@@ -196,6 +198,7 @@ def _read_json(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[
                 reviews.append(rows.review(obj, index + 1))
             except RowError as exc:
                 problems.append(Problem(f"{where} {json_path}", str(exc)))
+            problems.extend(rows.take_notes())
     return reviews, problems
 
 

@@ -1,34 +1,51 @@
 """Flat rows (CSV lines, JSONL objects) turned into Review records through a column mapping.
 
 `source.columns` maps a review field to a column (`{text: body}`); fields it leaves out are
-found by common names, case-insensitively (see DEFAULT_COLUMNS). A row that cannot become a
-review raises RowError; the reader reports it with file and line and goes on.
+found by common names, ignoring case and separators (see DEFAULT_COLUMNS). A row without text
+raises RowError; the reader reports it with file and line and goes on. A row whose date or
+stars cannot be read keeps its text: the value is left empty and a note (file:line) says why.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 
-from reviewops.records import Review
-from reviewops.sources.common import SourceError, invented_title, parse_timestamp, stable_id
+from reviewops.records import Problem, Review
+from reviewops.sources.common import SourceError, invented_title, stable_id
+from reviewops.sources.values import parse_date, parse_rating
 
+# Column names a file may use for each review field, compared without case, spaces,
+# underscores or hyphens ("Review Title" = "review_title" = "reviewtitle").
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "review_id", "reviewid"),
-    "text": ("text", "body", "content", "review", "review_text", "reviewbody", "comment"),
-    "rating": ("rating", "stars", "score", "review_rating", "ratingvalue"),
-    "title": ("title", "headline", "review_title"),
+    "id": ("id", "review_id", "reviewid", "review id"),
+    "text": ("text", "body", "content", "review", "review_text", "reviewbody", "review_body",
+             "review_content", "comment", "comments", "description", "message", "avis", "texte",
+             "commentaire"),
+    "rating": ("rating", "stars", "score", "review_rating", "ratingvalue", "star_rating",
+               "review_stars", "rate", "note"),
+    "title": ("title", "headline", "review_title", "summary", "subject", "titre"),
     "published": ("published", "publisheddate", "published_date", "date", "date_published",
-                  "datepublished", "created_at"),
+                  "datepublished", "created_at", "review_date", "date_of_review", "reviewed_at",
+                  "posted", "timestamp", "time"),
     "experienced": ("experienced", "experienceddate", "experienced_date", "date_of_experience"),
-    "language": ("language", "lang", "inlanguage"),
-    "company": ("company", "business", "enterprise"),
-    "author": ("author", "reviewer", "consumer"),
-    "country": ("country", "country_code", "countrycode"),
-    "reply": ("reply", "response", "company_reply"),
+    "language": ("language", "lang", "inlanguage", "langue"),
+    "company": ("company", "business", "enterprise", "company_name", "business_name", "brand",
+                "entreprise"),
+    "author": ("author", "reviewer", "consumer", "reviewer_name", "author_name", "username", "user"),
+    "country": ("country", "country_code", "countrycode", "location", "pays"),
+    "reply": ("reply", "response", "company_reply", "reply_text", "company_response"),
     "verified": ("verified", "is_verified", "isverified"),
-    "likes": ("likes", "useful"),
+    "likes": ("likes", "useful", "helpful"),
 }
+
+
+def column_key(name: str) -> str:
+    """How column names are compared: lowercase letters and digits only."""
+    return re.sub(r"[^0-9a-z]", "", name.strip().lower())
+
+
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -54,12 +71,17 @@ def resolve_columns(columns: Sequence[str], mapping: Mapping[str, str], where: s
             raise SourceError(f"{where}: source.columns maps {name} to {column!r}, which is "
                               f"not a column of this file; its columns are: {available}")
         resolved[name] = column
-    by_lower = {c.strip().lower(): c for c in reversed(columns)}
+    by_key = {column_key(c): c for c in reversed(columns)}
+    taken = set(resolved.values())
     for name, candidates in DEFAULT_COLUMNS.items():
         if name not in resolved:
-            found = next((by_lower[c] for c in candidates if c in by_lower), None)
+            found = next(
+                (by_key[k] for c in candidates if (k := column_key(c)) in by_key and by_key[k] not in taken),
+                None,
+            )
             if found is not None:
                 resolved[name] = found
+                taken.add(found)
     if "text" not in resolved:
         raise SourceError(f"{where}: no column holds the review text (looked for "
                           f"{', '.join(DEFAULT_COLUMNS['text'])}); the file's columns are: "
@@ -74,19 +96,24 @@ class RowReader:
     def __init__(self, columns: Mapping[str, str], origin: str) -> None:
         self.columns = dict(columns)
         self.origin = origin  # the file, for deterministic ids and error locations
+        self.notes: list[Problem] = []  # values left empty in kept rows, with where and why
 
     def review(self, row: Mapping[str, object], line: int) -> Review:
-        """The review in `row` (found at `line`); raises RowError for missing text or bad values."""
+        """The review in `row` (found at `line`); raises RowError when it has no text.
+
+        An unreadable date or rating is left empty and noted in `self.notes`: the text is
+        still worth analysing.
+        """
         text = self._str("text", row)
         if text is None or not text.strip():
             raise RowError(f"no review text in column {self.columns['text']!r}; row skipped")
-        published = self._when("published", row)
-        experienced = self._when("experienced", row)
+        published = self._when("published", row, line)
+        experienced = self._when("experienced", row, line)
         review_id = self._str("id", row) or stable_id(self.origin, text, published)
         return Review(
             id=review_id,
             text=text,
-            rating=self._rating(row),
+            rating=self._rating(row, line),
             title=invented_title(self._str("title", row), text),
             language=(self._str("language", row) or "").strip().lower() or None,
             published=published,
@@ -110,31 +137,35 @@ class RowReader:
             return None
         return value if isinstance(value, str) else str(value)
 
-    def _rating(self, row: Mapping[str, object]) -> int | None:
-        value = self._raw("rating", row)
-        if value is None or value == "":
-            return None
-        number: float | None = None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            number = float(value)
-        elif isinstance(value, str):
-            try:
-                number = float(value)
-            except ValueError:
-                number = None
-        if number is None or not number.is_integer() or not 1 <= number <= 5:
-            raise RowError(f"rating {value!r} in column {self.columns['rating']!r} is not a "
-                           "whole number from 1 to 5; row skipped")
-        return int(number)
+    def take_notes(self) -> list[Problem]:
+        """The notes written since the last call (so callers keep problems in line order)."""
+        notes, self.notes = self.notes, []
+        return notes
 
-    def _when(self, name: str, row: Mapping[str, object]) -> dt.datetime | None:
-        value = self._str(name, row)
-        if value is None:
+    def _note(self, line: int, name: str, exc: ValueError) -> None:
+        self.notes.append(
+            Problem(f"{self.origin}:{line}", f"column {self.columns[name]!r}: {exc}; review kept without it")
+        )
+
+    def _rating(self, row: Mapping[str, object], line: int) -> int | None:
+        value = self._raw("rating", row)
+        if value is None or (isinstance(value, str) and not value.strip()):
             return None
         try:
-            return parse_timestamp(value)
+            return parse_rating(value)
         except ValueError as exc:
-            raise RowError(f"column {self.columns[name]!r}: {exc}; row skipped") from None
+            self._note(line, "rating", exc)
+            return None
+
+    def _when(self, name: str, row: Mapping[str, object], line: int) -> dt.datetime | None:
+        value = self._raw(name, row)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            self._note(line, name, exc)
+            return None
 
     def _bool(self, name: str, row: Mapping[str, object]) -> bool | None:
         value = self._raw(name, row)
