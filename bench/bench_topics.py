@@ -1,7 +1,9 @@
-"""Benchmark the topic models on the demo dataset: time, peak memory and planted-theme recovery.
+"""Benchmark the topic models: demo data (time, peak memory, planted-theme recovery) and real
+reviews (how useful the topics are to a reader).
 
     .venv/bin/python bench/bench_topics.py                      # 10k and 100k, English
     .venv/bin/python bench/bench_topics.py --sizes 3000 --languages en fr
+    .venv/bin/python bench/bench_topics.py --real               # ../shared/data reviews
 
 For each size the demo reviews are generated and preprocessed once (reviewops.preprocess);
 then every algorithm is fitted with k = number of planted themes and with k = auto, each in a
@@ -9,6 +11,11 @@ forked child process so that its peak memory is its own ("peak MiB": resident me
 during the fit, libraries already loaded). "select s" is the auto-k search's share of "time s".
 Figures depend on machine load: the 2 cores of the reference machines are shared, so repeat a
 run before trusting a difference.
+
+--real fits numTopics auto on the real English pet-insurance and French Showroomprive reviews
+(skipped when ../shared/data is absent) and prints reviewops.topics.usefulness figures: the
+largest topic's share, the share of reviews with a topic, NPMI, diversity, how many labels
+are generic or duplicates, then every topic with its share and label.
 """
 
 from __future__ import annotations
@@ -25,6 +32,18 @@ from reviewops.preprocess import prepare
 from reviewops.spec import Preprocessing, Topics
 from reviewops.topics import ALGORITHMS, fit_topics
 from reviewops.topics.recovery import recovery
+from reviewops.topics.usefulness import GENERIC_WORDS, usefulness
+
+SHARED_REVIEWS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "reviews"
+# (file, language, words generic in that data set besides GENERIC_WORDS: domain, company names)
+REAL_SETS = (
+    (
+        "en_pet_insurance_trustpilot.csv",
+        "en",
+        frozenset({"insurance", "pet", "pet_insurance", "dog", "cat", "embrace", "fetch", "figo", "spot"}),
+    ),
+    ("fr_showroomprive_trustpilot_raw.json", "fr", frozenset(["showroomprive", "showroom", "privé"])),
+)
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
@@ -37,9 +56,7 @@ def _rss_kib(field: str) -> int:
     raise RuntimeError(f"{field} not found in {_STATUS} (Linux only)")
 
 
-def _measure(
-    tokens: list[list[str]], planted: list[str], options: Topics, out: Connection
-) -> None:
+def _measure(tokens: list[list[str]], planted: list[str], options: Topics, out: Connection) -> None:
     """Child process: fit, then send back seconds, extra peak MiB and the result's figures."""
     _CLEAR_REFS.write_text("5")  # reset VmHWM: the peak starts from what the fork inherited
     baseline = _rss_kib("VmRSS")
@@ -109,13 +126,51 @@ def bench(sizes: Sequence[int], languages: Sequence[str], algorithms: Sequence[s
                 )
 
 
+def bench_real(algorithms: Sequence[str]) -> None:
+    """Print the usefulness figures and the topics of numTopics auto on each real review file."""
+    from reviewops.sources.files import read_file
+    from reviewops.spec import FileFormat
+
+    for name, language, dataset_generic in REAL_SETS:
+        path = SHARED_REVIEWS / name
+        if not path.is_file():
+            print(f"\n{path}: not found, skipped (only CI and dev machines have ../shared/data)")
+            continue
+        reviews, _ = read_file(path, FileFormat.AUTO, {})
+        # No company name: the topics must cope with the companies' names on their own.
+        prepared = prepare(reviews, Preprocessing(), languages=[language])
+        generic = GENERIC_WORDS[language] | dataset_generic
+        print(f"\n{name}: {len(reviews):,} reviews ({language})")
+        for algorithm in algorithms:
+            start = time.perf_counter()
+            result = fit_topics(prepared.tokens, Topics(algorithm=algorithm))
+            seconds = time.perf_counter() - start
+            u = usefulness(result, generic)
+            print(
+                f"{algorithm}: k={u.topics} time {seconds:.1f} s | largest {u.largest_share:.1%} "
+                f"assigned {u.assigned_share:.1%} | NPMI {u.coherence:.3f} diversity "
+                f"{u.diversity:.3f} | labels: {u.useful_labels} useful, {u.generic_labels} "
+                f"generic, {u.duplicate_labels} duplicate",
+                flush=True,
+            )
+            n = len(result.assignments)
+            for topic in result.topics:
+                share = result.assignments.count(topic.id) / n
+                terms = " ".join(term for term, _ in topic.terms[:8])
+                print(f"  {share:6.1%}  {topic.label:<42} {terms}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--languages", nargs="+", default=["en"])
     parser.add_argument("--algorithms", nargs="+", default=ALGORITHMS.names())
+    parser.add_argument("--real", action="store_true", help="real reviews of ../shared/data instead")
     args = parser.parse_args()
-    bench(args.sizes, args.languages, args.algorithms)
+    if args.real:
+        bench_real(args.algorithms)
+    else:
+        bench(args.sizes, args.languages, args.algorithms)
 
 
 if __name__ == "__main__":

@@ -44,9 +44,7 @@ class Corpus:
 
     def subset(self, positions: NDArray[np.int64]) -> Corpus:
         """The documents at `positions` (indexes into this corpus), same vocabulary."""
-        return Corpus(
-            self.counts[positions], self.vocabulary, self.rows[positions], self.min_df, self.max_df
-        )
+        return Corpus(self.counts[positions], self.vocabulary, self.rows[positions], self.min_df, self.max_df)
 
     def sample(self, size: int, seed: int) -> Corpus:
         """At most `size` documents drawn without replacement (the corpus itself if smaller)."""

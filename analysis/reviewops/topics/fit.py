@@ -22,7 +22,7 @@ from reviewops.topics.coherence import (
     top_term_ids,
 )
 from reviewops.topics.corpus import Corpus, build_corpus
-from reviewops.topics.labels import unique_labels
+from reviewops.topics.labels import relevance_order, unique_labels
 from reviewops.topics.select import choose_k
 
 # Documents weighed per transform call, so progress moves during long LDA inference.
@@ -39,9 +39,7 @@ def _candidates(options: Topics, limit: int) -> list[int]:
     return feasible or [limit]
 
 
-def _doc_topics(
-    model: TopicModel, fitted: Corpus, corpus: Corpus, progress: ProgressFn
-) -> FloatMatrix:
+def _doc_topics(model: TopicModel, fitted: Corpus, corpus: Corpus, progress: ProgressFn) -> FloatMatrix:
     """Topic weights of every document of `corpus`, reusing the fit's when it saw them all."""
     if fitted is corpus:
         progress(len(corpus))
@@ -83,9 +81,16 @@ def _dominant_weight(n_reviews: int, corpus: Corpus, weights: FloatMatrix) -> li
     return out
 
 
-def _topics(distributions: FloatMatrix, vocabulary: list[str], top_terms: int) -> list[Topic]:
+def _topics(distributions: FloatMatrix, corpus: Corpus, top_terms: int) -> list[Topic]:
+    """Topics with their top_terms heaviest terms, labelled by the most relevant of those, so
+    that a label's words are always among the terms shown with it."""
+    vocabulary = corpus.vocabulary
     top_ids = top_term_ids(distributions, top_terms)
-    labels = unique_labels([[vocabulary[i] for i in ids] for ids in top_ids])
+    frequency = np.asarray(corpus.counts.sum(axis=0), dtype=np.float64).ravel()
+    marginal = frequency / frequency.sum()
+    labels = unique_labels(
+        [[vocabulary[i] for i in ids] for ids in relevance_order(distributions, marginal, top_terms)]
+    )
     return [
         Topic(
             id=t,
@@ -119,7 +124,8 @@ def fit_topics(
 
     Reviews with fewer than `min_tokens` tokens, or none left after vocabulary pruning, get
     topic -1 and stay out of the fit. With numTopics "auto", k is chosen in [minTopics,
-    maxTopics] by coherence x diversity x (1 - overlap) on a sample (TopicResult.k_scores).
+    maxTopics] by coherence x diversity x (1 - overlap) x (1 - largest topic share) on a
+    sample (TopicResult.k_scores). Labels name each topic by its most relevant shown terms.
     Topics are numbered by size, largest first. `progress` receives reviews as their topic is
     settled and sums to len(tokens). Deterministic for a given options.seed.
     """
@@ -182,7 +188,7 @@ def _fit(
     per_topic = npmi_per_topic(top_term_ids(distributions, COHERENCE_TERMS), corpus)
     return TopicResult(
         algorithm=algorithm,
-        topics=_topics(distributions, corpus.vocabulary, options.top_terms),
+        topics=_topics(distributions, corpus, options.top_terms),
         assignments=_assignments(len(tokens), corpus, dominant, order),
         coherence=round(float(np.mean(per_topic)), 4),
         coherence_measure=MEASURE,

@@ -26,9 +26,7 @@ def _bags(corpus: Corpus, start: int, stop: int) -> list[Bag]:
     bags = []
     for row in range(start, stop):
         lo, hi = counts.indptr[row], counts.indptr[row + 1]
-        bags.append(
-            list(zip(counts.indices[lo:hi].tolist(), counts.data[lo:hi].tolist(), strict=True))
-        )
+        bags.append(list(zip(counts.indices[lo:hi].tolist(), counts.data[lo:hi].tolist(), strict=True)))
     return bags
 
 

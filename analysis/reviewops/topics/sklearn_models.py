@@ -14,13 +14,14 @@ import warnings
 from typing import ClassVar, Self
 
 import numpy as np
+from scipy import sparse
 from scipy.special import psi
 from sklearn.decomposition import NMF, LatentDirichletAllocation
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfTransformer
 
 from reviewops.topics.base import FloatMatrix, TopicModel
 from reviewops.topics.corpus import Corpus
+from reviewops.topics.weighting import TermWeighting
 
 # Reviews are mostly about one thing: a sparse document-topic prior says so.
 DOC_TOPIC_PRIOR = 0.1
@@ -29,24 +30,28 @@ _SEED_SMOOTHING = 0.1
 
 
 class NmfModel(TopicModel):
-    """Non-negative matrix factorisation of the TF-IDF matrix.
+    """Non-negative matrix factorisation of the weighted term matrix (see `weighting`).
 
     The SVD-based start (nndsvda) makes it deterministic. Sublinear TF keeps a word repeated
     in a long review from outweighing the rest.
     """
 
     name: ClassVar[str] = "nmf"
+    # Topics learned from 20k reviews are as good as from all of them, and 3x cheaper at 100k.
+    # With the length weighting the full 100k demo fit also landed in a worse optimum more often
+    # (planted-theme NMI 0.79 full vs 0.81-0.85 from a 20k sample over 2 seeds).
+    max_fit_documents: ClassVar[int | None] = 20_000
 
     def __init__(self, n_topics: int, seed: int = 0, *, quick: bool = False) -> None:
         """`quick` stops earlier: enough to compare k values or to start LDA from."""
         super().__init__(n_topics, seed)
         self.quick = quick
 
-    def _tfidf(self, corpus: Corpus) -> FloatMatrix:
-        return self._weighting.transform(corpus.counts)  # type: ignore[no-any-return]
+    def _weighted(self, corpus: Corpus) -> sparse.csr_matrix:
+        return self._weighting.transform(corpus.counts)
 
     def fit(self, corpus: Corpus) -> Self:
-        self._weighting = TfidfTransformer(sublinear_tf=True).fit(corpus.counts)
+        self._weighting = TermWeighting.fit(corpus.counts)
         self._model = NMF(
             n_components=self.n_topics,
             init="nndsvda",
@@ -57,12 +62,12 @@ class NmfModel(TopicModel):
         with warnings.catch_warnings():
             if self.quick:  # stopping early is the point of a quick fit
                 warnings.simplefilter("ignore", ConvergenceWarning)
-            self.doc_topics_ = np.asarray(self._model.fit_transform(self._tfidf(corpus)))
+            self.doc_topics_ = np.asarray(self._model.fit_transform(self._weighted(corpus)))
         self.components_ = np.asarray(self._model.components_)
         return self
 
     def transform(self, corpus: Corpus) -> FloatMatrix:
-        return np.asarray(self._model.transform(self._tfidf(corpus)))
+        return np.asarray(self._model.transform(self._weighted(corpus)))
 
 
 def nmf_seed_topics(corpus: Corpus, n_topics: int, seed: int) -> FloatMatrix:
@@ -70,9 +75,7 @@ def nmf_seed_topics(corpus: Corpus, n_topics: int, seed: int) -> FloatMatrix:
     topics in proportion to its NMF weight in each (evenly when NMF gives it none)."""
     weights = NmfModel(n_topics, seed, quick=True).fit(corpus).components_
     totals = weights.sum(axis=0, keepdims=True)
-    share = np.divide(
-        weights, totals, out=np.full_like(weights, 1.0 / n_topics), where=totals > 0
-    )
+    share = np.divide(weights, totals, out=np.full_like(weights, 1.0 / n_topics), where=totals > 0)
     term_counts = np.asarray(corpus.counts.sum(axis=0), dtype=np.float64).ravel()
     pseudo_counts: FloatMatrix = share * term_counts + _SEED_SMOOTHING
     return pseudo_counts
@@ -80,9 +83,7 @@ def nmf_seed_topics(corpus: Corpus, n_topics: int, seed: int) -> FloatMatrix:
 
 def exp_dirichlet_expectation(pseudo_counts: FloatMatrix) -> FloatMatrix:
     """exp(E[log beta]) of Dirichlet rows with these parameters (what variational LDA keeps)."""
-    expectation: FloatMatrix = np.exp(
-        psi(pseudo_counts) - psi(pseudo_counts.sum(axis=1, keepdims=True))
-    )
+    expectation: FloatMatrix = np.exp(psi(pseudo_counts) - psi(pseudo_counts.sum(axis=1, keepdims=True)))
     return expectation
 
 
