@@ -95,9 +95,7 @@ def star_labels(reviews: Sequence[Review]) -> list[Label | None]:
 def agreement_with_stars(reviews: Sequence[Review], labels: Sequence[Label]) -> Evaluation | None:
     """How often `labels` agree with the stars, over the reviews that have stars (else None)."""
     pairs = [
-        (truth, label)
-        for truth, label in zip(star_labels(reviews), labels, strict=True)
-        if truth is not None
+        (truth, label) for truth, label in zip(star_labels(reviews), labels, strict=True) if truth is not None
     ]
     if not pairs:
         return None

@@ -22,9 +22,7 @@ def evaluate(true: Sequence[Label], pred: Sequence[Label], kind: str) -> Evaluat
     does; a precision or recall with nothing to divide by counts as 0.
     """
     if len(true) != len(pred):
-        raise ValueError(
-            f"cannot evaluate {kind!r}: {len(true)} true labels but {len(pred)} predictions"
-        )
+        raise ValueError(f"cannot evaluate {kind!r}: {len(true)} true labels but {len(pred)} predictions")
     for label in (*true, *pred):
         if label not in LABELS:
             raise ValueError(f"unknown sentiment label {label!r}; expected one of {LABELS}")
@@ -67,9 +65,7 @@ def evaluation_from_dict(data: Mapping[str, Any]) -> Evaluation:
         macro_f1=float(data["macro_f1"]),
         accuracy=float(data["accuracy"]),
         per_class={
-            label: ClassScore(
-                float(s["precision"]), float(s["recall"]), float(s["f1"]), int(s["support"])
-            )
+            label: ClassScore(float(s["precision"]), float(s["recall"]), float(s["f1"]), int(s["support"]))
             for label, s in data["per_class"].items()
         },
     )
@@ -77,9 +73,7 @@ def evaluation_from_dict(data: Mapping[str, Any]) -> Evaluation:
 
 def format_evaluation(evaluation: Evaluation) -> str:
     """A one-line summary, e.g. for logs: 'held-out split (n=2339): macro-F1 0.724 (neg 0.85 ...)'."""
-    classes = " ".join(
-        f"{label[:3]} {score.f1:.2f}" for label, score in evaluation.per_class.items()
-    )
+    classes = " ".join(f"{label[:3]} {score.f1:.2f}" for label, score in evaluation.per_class.items())
     return (
         f"{evaluation.kind} (n={evaluation.n}): macro-F1 {evaluation.macro_f1:.3f} "
         f"({classes}), accuracy {evaluation.accuracy:.3f}"

@@ -113,8 +113,7 @@ def _score_sentence(tokens: list[str], shouting: bool) -> float:
     if contrast is None:
         return sum(value for _, value in items)
     return sum(
-        value * (CONTRAST_BEFORE if position < contrast else CONTRAST_AFTER)
-        for position, value in items
+        value * (CONTRAST_BEFORE if position < contrast else CONTRAST_AFTER) for position, value in items
     )
 
 

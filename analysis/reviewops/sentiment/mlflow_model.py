@@ -46,10 +46,7 @@ class SentimentPyfunc(PythonModel):
         if self.model is None:
             raise RuntimeError("the sentiment model was not loaded (load_context not called)")
         labels, scores = self.model.predict(list(model_input))
-        return [
-            Prediction(label=label, score=score)
-            for label, score in zip(labels, scores, strict=True)
-        ]
+        return [Prediction(label=label, score=score) for label, score in zip(labels, scores, strict=True)]
 
 
 def _requirements() -> list[str]:

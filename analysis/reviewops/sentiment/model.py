@@ -163,12 +163,9 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         self.classes_ = np.array(LABELS)
         # At least k stars, for each k where both sides have enough reviews to learn from.
         self.cutoffs_ = [
-            k for k in (2, 3, 4, 5)
-            if min((y_stars >= k).sum(), (y_stars < k).sum()) >= self.folds
+            k for k in (2, 3, 4, 5) if min((y_stars >= k).sum(), (y_stars < k).sum()) >= self.folds
         ]
-        self.vectorizer_ = TfidfVectorizer(
-            analyzer=review_features, sublinear_tf=True, min_df=self.min_df
-        )
+        self.vectorizer_ = TfidfVectorizer(analyzer=review_features, sublinear_tf=True, min_df=self.min_df)
         x = self.vectorizer_.fit_transform(list(texts))
         self.pair_keys_, self.pair_columns_ = _pair_index(self.vectorizer_.vocabulary_)
         stacked, self.coef_, self.intercept_ = self._fit_base_models(x, y, y_stars)
@@ -218,9 +215,7 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         x.data *= idf[x.indices]
         return normalize(x, norm="l2", copy=False)
 
-    def _pair_features(
-        self, rows: IntArray, singles: IntArray, size: int
-    ) -> tuple[IntArray, IntArray]:
+    def _pair_features(self, rows: IntArray, singles: IntArray, size: int) -> tuple[IntArray, IntArray]:
         """(row, column) of the known word pairs, from consecutive words' columns."""
         keys_known: IntArray = self.pair_keys_
         if not len(keys_known) or len(singles) < 2:
@@ -299,8 +294,9 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
     def _base_model(self, index: int) -> Any:
         if index < len(self.cutoffs_):
             # tol 1e-3 (default 1e-4): same predictions on our benchmarks, fewer iterations.
-            return LinearSVC(C=self.svm_c, class_weight="balanced", max_iter=5000, tol=1e-3,
-                             random_state=self.seed)
+            return LinearSVC(
+                C=self.svm_c, class_weight="balanced", max_iter=5000, tol=1e-3, random_state=self.seed
+            )
         return Ridge(alpha=self.ridge_alpha)
 
     @staticmethod

@@ -73,6 +73,9 @@ def ratings(
         labels=labels,
         scores=scores,
         evaluation=None,
-        details={"from_stars": len(reviews) - len(unrated), "from_lexicon": len(unrated),
-                 "warnings": warnings},
+        details={
+            "from_stars": len(reviews) - len(unrated),
+            "from_lexicon": len(unrated),
+            "warnings": warnings,
+        },
     )

@@ -86,17 +86,23 @@ def train_model(
     labels = [label for label in map(stars_to_label, stars) if label is not None]
     n_train, n_test = split_sizes(len(texts), test_size)
     train, test = train_test_split(
-        list(range(len(texts))), train_size=n_train, test_size=n_test, stratify=labels,
+        list(range(len(texts))),
+        train_size=n_train,
+        test_size=n_test,
+        stratify=labels,
         random_state=seed,
     )
     if n_train + n_test < len(texts):
         log.info(
             "sentiment: %d starred reviews; training on a stratified sample of %d and evaluating "
-            "on %d held out (caps %d / %d)", len(texts), n_train, n_test, TRAIN_CAP, EVAL_CAP,
+            "on %d held out (caps %d / %d)",
+            len(texts),
+            n_train,
+            n_test,
+            TRAIN_CAP,
+            EVAL_CAP,
         )
-    estimator = OrdinalStackClassifier(seed=seed).fit(
-        [texts[i] for i in train], [stars[i] for i in train]
-    )
+    estimator = OrdinalStackClassifier(seed=seed).fit([texts[i] for i in train], [stars[i] for i in train])
     model = SentimentModel(estimator)
     predicted, _ = model.predict([texts[i] for i in test])
     evaluation = evaluate([labels[i] for i in test], predicted, HELD_OUT)
