@@ -108,6 +108,7 @@ def preprocess(
         spec.preprocessing,
         company_name=spec.company.name,
         languages=spec.source.requested_languages(),
+        brands=[spec.company.domain],
         progress=progress,
         workers=options.workers,
     )

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from multiprocessing.pool import Pool
 from typing import TypeVar
 
+from reviewops.preprocess.brands import brand_tokens, domain_labels
 from reviewops.preprocess.clean import display_text
 from reviewops.preprocess.language import (
     Guess,
@@ -61,6 +62,7 @@ def prepare(
     languages: Sequence[str] | None = None,
     progress: ProgressFn = no_progress,
     workers: int | None = None,
+    brands: Sequence[str | None] = (),
 ) -> Prepared:
     """Clean, identify the language of, and tokenize `reviews` (results aligned by index).
 
@@ -72,8 +74,9 @@ def prepare(
       data.
     - tokens: lowercase lemmas (words when `options.lemmatize` is off) without stop words,
       punctuation, numbers or 1-letter tokens; spaCy's stop words plus the words of
-      `company_name` and `options.extra_stopwords`; frequent pairs joined with "_" when
-      `options.bigrams`.
+      `company_name` and `options.extra_stopwords`; brands spelled by the web domains in
+      `company_name`, `brands` and the reviews' `company` fields (see `brands`); frequent pairs
+      joined with "_" when `options.bigrams`.
     - warnings: what a user should know (unsupported languages, undetectable texts, ...).
 
     `progress` receives counts of reviews that sum to len(reviews). `workers` caps the worker
@@ -100,7 +103,8 @@ def prepare(
     encoded, levels = _tokenize(jobs, len(keys), pool_size, progress)
     if len(reviews) > len(keys):
         progress(len(reviews) - len(keys))
-    tokens = _tokens(encoded, token_index, options.bigrams)
+    named = {company_name, *brands, *(review.company for review in reviews)}
+    tokens = _tokens(encoded, token_index, options.bigrams, domain_labels(named))
 
     warnings = _warnings(texts, counts, minor, levels, options.lemmatize, expected)
     if choice.undetermined:
@@ -157,9 +161,13 @@ def _tokenize(
     return encoded, levels
 
 
-def _tokens(encoded: list[str], token_index: list[int], bigrams: bool) -> list[list[str]]:
-    """Final token lists per review: phrases joined, markers gone, one list per review."""
+def _tokens(encoded: list[str], token_index: list[int], bigrams: bool, labels: set[str]) -> list[list[str]]:
+    """Final token lists per review: brands dropped, phrases joined, markers gone, one list per review."""
     documents = [decode(item) for item in encoded]
+    multiplicity = Counter(token_index)
+    brands = brand_tokens(labels, documents, [multiplicity[i] for i in range(len(documents))])
+    if brands:  # a gap, like a stop word: no phrase spans a dropped brand
+        documents = [[BREAK if token in brands else token for token in doc] for doc in documents]
     if bigrams:
         model = learn_phrases(documents)
         distinct = [model.join(doc) for doc in documents]

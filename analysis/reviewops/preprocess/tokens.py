@@ -121,9 +121,17 @@ class Analyzer:
         return " ".join(out)
 
     def _resolve(self, chunk: str) -> _Tokens:
-        if self._tokenizer is None or len(chunk) == 1:
+        if self._tokenizer is None or len(chunk) == 1 or self._compound(chunk):
             return (self._token(chunk),)
         return tuple(self._token(token.text) for token in self._tokenizer(chunk))
+
+    def _compound(self, chunk: str) -> bool:
+        # "pre-existing", "user-friendly", "e-mail" stay one word (spaCy would split them and
+        # "pre" / "existing" say less apart); verb-pronoun forms ("pouvez-vous", "est-ce") and
+        # "follow-up" are split as usual, since one of their parts is a stop word.
+        return "-" in chunk and bool(_WORD.fullmatch(chunk)) and not any(
+            part.lower() in self._stops for part in chunk.split("-")
+        )
 
     def _token(self, word: str) -> str:
         """The word's token, or BREAK when it is dropped."""
