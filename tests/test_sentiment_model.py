@@ -14,7 +14,8 @@ from reviewops.records import LABELS, Label, stars_to_label
 from reviewops.sentiment import SentimentError, load_model, train_model
 from reviewops.sentiment import model as model_module
 from reviewops.sentiment import supervised as supervised_module
-from reviewops.sentiment.model import OrdinalStackClassifier, macro_f1_index, review_features
+from reviewops.sentiment.features import review_features, review_words
+from reviewops.sentiment.model import OrdinalStackClassifier, macro_f1_index
 from reviewops.sentiment.persist import FORMAT, FORMAT_VERSION, SentimentModel
 from reviewops.sentiment.supervised import EVAL_CAP, TRAIN_CAP, split_sizes
 from tests.support.sentiment import starred_reviews
@@ -36,6 +37,54 @@ def test_features_are_words_pairs_and_prefixes_without_accents_or_case() -> None
     ]
     assert review_features("") == []
     assert review_features("a I") == []  # single letters are not words (scikit-learn's rule)
+
+
+def test_negation_marks_the_next_two_words_of_its_clause() -> None:
+    assert review_words("I don't like it at all. Not happy, never again!") == [
+        "do", "not", "not_like", "not_it", "at", "all", "not", "not_happy", "never", "not_again",
+    ]
+    assert review_words("Je ne suis pas content, sans doute") == [
+        "je", "ne", "not_suis", "not_pas", "not_content", "sans", "not_doute",
+    ]  # "pas" inside a scope opens a new one
+    assert review_features("Not cancelled") == [
+        "not", "not_cancelled", "not not_cancelled", "~not_cance",
+    ]
+
+
+def test_a_negation_flips_words_beyond_the_next_one() -> None:
+    """Words and word pairs alone cannot tell "not really good" from "really good" here.
+
+    "not", "really good" and "not really" occur in praise and complaints alike (an XOR for
+    a linear model); only the negation scope ("not_good") separates them.
+    """
+    openers = ["", "honestly", "the service was", "overall"]
+    texts, stars = [], []
+    for i in range(240):
+        negated, good = i % 2 == 1, (i // 2) % 2 == 0
+        texts.append(f"{openers[i % 4]} {'not ' if negated else ''}really {'good' if good else 'bad'}")
+        stars.append(5 if negated != good else 1)
+    texts += [f"{opener} it is okay" for opener in openers] * 5
+    stars += [3] * 20
+    model = OrdinalStackClassifier().fit(texts, stars)
+    assert model.predict(["not really good", "really good", "not really bad", "really bad"]) == [
+        "negative", "positive", "positive", "negative",
+    ]
+
+
+def test_naive_bayes_member_is_collapsed_into_the_weights() -> None:
+    """coef_'s last two columns are scikit-learn's complement NB contrasts on the same matrix."""
+    from sklearn.naive_bayes import ComplementNB
+
+    reviews = starred_reviews(COUNTS, seed=4)
+    texts, stars = [r.text for r in reviews], [r.rating or 0 for r in reviews]
+    estimator = OrdinalStackClassifier(seed=4).fit(texts, stars)
+    y = [LABELS.index(label) for label in map(stars_to_label, stars) if label is not None]
+    x = estimator.transform(texts)
+    joint = ComplementNB().fit(x, y).predict_joint_log_proba(x)
+    decisions = estimator.decisions(texts)
+    assert decisions.shape[1] == len(estimator.cutoffs_) + 3
+    assert np.allclose(decisions[:, -2], joint[:, 2] - joint[:, 0])
+    assert np.allclose(decisions[:, -1], joint[:, 1] - (joint[:, 0] + joint[:, 2]) / 2)
 
 
 def test_fast_transform_matches_scikit_learn() -> None:
@@ -156,11 +205,12 @@ def test_each_distinct_text_is_labelled_once_and_progress_counts_reviews(
     assert model.predict([]) == ([], [])
 
 
-def test_bundles_of_the_old_format_are_refused_with_what_to_do(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_bundles_of_the_old_formats_are_refused_with_what_to_do(tmp_path: Path, version: int) -> None:
     path = tmp_path / "old.joblib"
-    joblib.dump({"metadata": {"format": FORMAT, "format_version": 1, "reviewops_version": "0.1.0"},
-                 "estimator": {"stands for": "a format-1 estimator"}}, path)
-    message = f"{path}: model format 1 was written by an older reviewops (reviewops 0.1.0)"
+    joblib.dump({"metadata": {"format": FORMAT, "format_version": version, "reviewops_version": "0.1.0"},
+                 "estimator": {"stands for": f"a format-{version} estimator"}}, path)
+    message = f"{path}: model format {version} was written by an older reviewops (reviewops 0.1.0)"
     with pytest.raises(SentimentError, match=re.escape(message)) as info:
         load_model(str(path))
     assert f"reads format {FORMAT_VERSION} only" in str(info.value)

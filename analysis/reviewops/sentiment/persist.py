@@ -3,9 +3,10 @@
 A bundle is a joblib file holding a dict: the fitted estimator and JSON-able metadata
 (format version, library versions, training languages, labels, training size, held-out
 evaluation). joblib files are pickles: load only models you (or your pipeline) wrote.
-Format 2 holds the word-feature model whose base models are collapsed into one weight
-matrix; format 1 bundles (the character n-gram model) are refused with a message saying to
-retrain, since their pickled state no longer fits the class.
+Format 3 holds the word-feature model with negation scopes and a naive Bayes stack member,
+its base models collapsed into one weight matrix. Older bundles (format 1: character
+n-grams; format 2: the same model without negation or naive Bayes) are refused with a
+message saying to retrain, since their features or weights no longer fit the class.
 `load_model(uri)` accepts a bundle path, a local MLflow model folder, or an MLflow model URI
 ("runs:/<run-id>/sentiment-model", "models:/<name>/<version>", "models:/<model-id>").
 """
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from reviewops.sentiment.model import OrdinalStackClassifier
 
 FORMAT = "reviewops-sentiment-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # Distinct texts labelled per call of the estimator: bounds the memory of one sparse matrix
 # (~80 non-zeros per review) while keeping the per-call overhead negligible. (Measured with
 # scikit-learn's transform: 2 forked workers labelled 100k distinct texts in 3.5 s instead
