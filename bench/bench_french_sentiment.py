@@ -27,7 +27,6 @@ can be judged on labels other than Showroomprive's: "LR on lexicon score + EM pr
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import sys
@@ -42,7 +41,7 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sentiment_quality import load_showroomprive, prepared, truth
+from bench_sentiment_quality import data_missing, data_parser, load_showroomprive, prepared, truth
 from french_synthetic import generate_french_reviews
 from reviewops.demo import generate
 from reviewops.records import LABELS, Evaluation
@@ -331,12 +330,8 @@ def print_rows(rows: Sequence[Row]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
-    args = parser.parse_args(argv)
-    if not (args.data / "reviews").is_dir():
-        print(f"no review data at {args.data}: pass --data <shared>/data", file=sys.stderr)
+    args = data_parser(__doc__).parse_args(argv)
+    if data_missing(args.data):
         return 2
     warnings.filterwarnings("ignore", category=UserWarning)
     rows = run(args.data)

@@ -424,17 +424,30 @@ def seeds_protocol(seeds: Sequence[int], data: Path) -> dict[str, list[float]]:
     return scores
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def data_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every sentiment bench takes: --data (the shared folder) and --json."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    return parser
+
+
+def data_missing(data: Path) -> bool:
+    """True (after saying so on stderr) when `data` holds no reviews folder."""
+    if (data / "reviews").is_dir():
+        return False
+    print(f"no review data at {data}: pass --data <shared>/data", file=sys.stderr)
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = data_parser(__doc__)
     parser.add_argument("--scale", help="comma-separated sizes: time the stage instead")
     parser.add_argument("--curve", action="store_true", help="learning curves instead")
     parser.add_argument("--seeds", help="comma-separated seeds: the supervised model's mean instead")
     parser.add_argument("--scale-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if not (args.data / "reviews").is_dir():
-        print(f"no review data at {args.data}: pass --data <shared>/data", file=sys.stderr)
+    if data_missing(args.data):
         return 2
     if args.scale_child:
         print(json.dumps(scale_child(args.scale_child[0], int(args.scale_child[1]), args.data)))

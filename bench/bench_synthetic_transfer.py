@@ -23,7 +23,6 @@ companies, score the 4th). Intervals: 95 % percentile bootstrap over reviews (20
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -47,7 +46,7 @@ from bench_french_sentiment import (
     em_prior_shift,
     ordinal_oof,
 )
-from bench_sentiment_quality import load_english, load_showroomprive, prepared
+from bench_sentiment_quality import data_missing, data_parser, load_english, load_showroomprive, prepared
 from french_to_english import DICTIONARY, Translator
 from reviewops.demo import generate
 from reviewops.records import LABELS
@@ -228,12 +227,8 @@ def print_transfer(results: dict[str, dict[str, Score]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run both parts and print the tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
-    args = parser.parse_args(argv)
-    if not (args.data / "reviews").is_dir():
-        print(f"no review data at {args.data}: pass --data <shared>/data", file=sys.stderr)
+    args = data_parser(__doc__).parse_args(argv)
+    if data_missing(args.data):
         return 2
     warnings.filterwarnings("ignore", category=UserWarning)
     started = time.perf_counter()
