@@ -322,11 +322,14 @@ def print_rows(rows: Sequence[Row]) -> None:
         print(f"{name:48} {e.macro_f1:>7.3f} [{low:.2f}, {high:.2f}]  {f1['negative']:.2f}  "
               f"{f1['neutral']:.2f}  {f1['positive']:.2f}  {note}")
     legit = [r for r in rows if not r[0].startswith("REFERENCE")]
+    shipped = legit[0]  # the product's model, chosen before any Showroomprive figure was seen
     best = max(legit, key=lambda r: r[1].macro_f1)
-    print(f"\nbest legitimate row: {best[0].strip()} {best[1].macro_f1:.3f} "
-          f"(95% CI {best[2][0]:.2f}-{best[2][1]:.2f}); target {TARGET}: "
-          f"{'MET' if best[1].macro_f1 >= TARGET else 'NOT MET'}")
-    print(f"note: the best of {len(legit)} rows on one test set is optimistically biased.")
+    print(f"\nshipped model ({shipped[0].strip()}): {shipped[1].macro_f1:.3f} "
+          f"(95% CI {shipped[2][0]:.2f}-{shipped[2][1]:.2f}); target {TARGET}: "
+          f"{'MET' if shipped[1].macro_f1 >= TARGET else 'NOT MET'}")
+    print(f"best of {len(legit)} rows: {best[0].strip()} {best[1].macro_f1:.3f}; the best of many rows on "
+          "one 220-review test set is optimistically biased: bench/bench_synthetic_transfer.py judges "
+          "each recipe on 4 real English companies too.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
