@@ -38,13 +38,12 @@ SPLIT_SEED = 42
 HELD_OUT = "held-out split"
 
 # Sample caps, so that the stage costs O(cap) to train however many reviews a run has.
-# Learning curves (bench/bench_sentiment_quality.py --curve, measured with model format 2;
-# format 3 fits 9.4k reviews in ~1.9 s instead of ~1.7 s): on the real English set the
-# held-out macro-F1 still climbs at its full size (0.700 / 0.711 / 0.721 from 4k / 6k /
-# 9.4k training reviews), so the cap sits well above that; on the 100k demo set it saturates
-# (0.882 / 0.884 / 0.885 / 0.888 from 10k / 20k / 30k / 80k) while the fit grows from 1 s to
-# 3, ~8 and 31 s. 30k reviews fit in ~7 s on 2 cores with ~0.3 GB; without the cap, 80k
-# training reviews took minutes and 2 GB.
+# Learning curves (bench/bench_sentiment_quality.py --curve, model format 3): on the real
+# English set the held-out macro-F1 still climbs at its full size (0.705 / 0.709 / 0.742 from
+# 4k / 6k / 9.4k training reviews), so the cap sits well above that; on the 100k demo set it
+# saturates (0.881 / 0.884 / 0.885 / 0.888 from 10k / 20k / 30k / 80k) while the fit grows
+# from 1 s to 3, 7 and 33 s. 30k reviews fit in ~7 s on 2 cores with ~0.3 GB; without the
+# cap, 80k training reviews took minutes and 2 GB.
 TRAIN_CAP = 30_000
 # The held-out evaluation is a stratified sample of at most this many reviews: with neutral
 # at ~3 %, 20k reviews hold ~600 neutral ones, enough for the per-class F1 to be stable to
