@@ -12,7 +12,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from reviewops.records import LABELS, Review, SentimentResult, TopicResult
+from reviewops.companies import CompanyInsight, company_breakdown
+from reviewops.measures import label_shares, mean_stars, net_sentiment
+from reviewops.records import Review, SentimentResult, TopicResult
 from reviewops.trends import NetTrend, Rising, Windows, net_trend, review_windows, rising_topics
 
 MIN_DRIVER_Z = 2.0  # a negative driver's excess must be >= 2 binomial standard deviations
@@ -70,26 +72,12 @@ class Insights:
     rising_topics: list[Rising]
     windows: Windows | None  # the recent and previous windows trends compare
     trend: NetTrend | None  # net sentiment of the recent window vs the previous one
+    companies: list[CompanyInsight] = field(default_factory=list)  # when the reviews name several
     recent_negative_ids: list[str] = field(default_factory=list)
 
 
 def _month(d: dt.datetime) -> str:
     return f"{d.year:04d}-{d.month:02d}"
-
-
-def _mean(values: Sequence[int]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
-
-
-def _shares(labels: Sequence[str]) -> dict[str, float]:
-    counts = Counter(labels)
-    total = len(labels) or 1
-    return {label: round(counts.get(label, 0) / total, 4) for label in LABELS}
-
-
-def _net(labels: Sequence[str]) -> float:
-    counts = Counter(labels)
-    return round((counts["positive"] - counts["negative"]) / (len(labels) or 1), 4)
 
 
 def build_timeline(reviews: Sequence[Review], labels: Sequence[str]) -> list[PeriodPoint]:
@@ -101,17 +89,17 @@ def build_timeline(reviews: Sequence[Review], labels: Sequence[str]) -> list[Per
     points = []
     for period in sorted(by_month):
         idx = by_month[period]
-        shares = _shares([labels[i] for i in idx])
+        shares = label_shares([labels[i] for i in idx])
         ratings = [r for i in idx if (r := reviews[i].rating) is not None]
         points.append(
             PeriodPoint(
                 period=period,
                 reviews=len(idx),
-                mean_rating=_mean(ratings),
+                mean_rating=mean_stars(ratings),
                 positive=shares["positive"],
                 neutral=shares["neutral"],
                 negative=shares["negative"],
-                net_sentiment=_net([labels[i] for i in idx]),
+                net_sentiment=net_sentiment([labels[i] for i in idx]),
             )
         )
     return points
@@ -142,14 +130,14 @@ def topic_insights(
             members[t].append(i)
     assigned = sum(len(m) for m in members.values()) or 1
     all_ratings = [r.rating for r in reviews if r.rating is not None]
-    overall = _mean(all_ratings)
+    overall = mean_stars(all_ratings)
     raw_weights = topics.details.get("dominant_weight")
     weights = raw_weights if isinstance(raw_weights, list) else None
     result = []
     for topic in topics.topics:
         idx = members.get(topic.id, [])
         ratings = [r for i in idx if (r := reviews[i].rating) is not None]
-        mean = _mean(ratings)
+        mean = mean_stars(ratings)
         trend = Counter(_month(p) for i in idx if (p := reviews[i].published) is not None)
         result.append(
             TopicInsight(
@@ -159,7 +147,7 @@ def topic_insights(
                 size=len(idx),
                 share=round(len(idx) / assigned, 4),
                 mean_rating=mean,
-                sentiment=_shares([sentiment.labels[i] for i in idx]),
+                sentiment=label_shares([sentiment.labels[i] for i in idx]),
                 impact=round(overall - mean, 4) if overall is not None and mean is not None else None,
                 trend=sorted(trend.items()),
                 representative_ids=_representatives(idx, reviews, weights, representatives),
@@ -208,7 +196,7 @@ def negative_drivers(
 def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topics: TopicResult) -> Insights:
     """Every insight of one analysis run."""
     ratings = [r.rating for r in reviews if r.rating is not None]
-    shares = _shares(sentiment.labels)
+    shares = label_shares(sentiment.labels)
     dates = sorted(p for r in reviews if (p := r.published) is not None)
     topic_list = topic_insights(reviews, sentiment, topics)
     windows = review_windows(reviews)
@@ -220,9 +208,9 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
     return Insights(
         reviews=len(reviews),
         rated=len(ratings),
-        mean_rating=_mean(ratings),
+        mean_rating=mean_stars(ratings),
         sentiment=shares,
-        net_sentiment=_net(sentiment.labels),
+        net_sentiment=net_sentiment(sentiment.labels),
         first_date=dates[0].date().isoformat() if dates else None,
         last_date=dates[-1].date().isoformat() if dates else None,
         rating_distribution={star: ratings.count(star) for star in range(1, 6)},
@@ -232,5 +220,6 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
         rising_topics=rising_topics(reviews, topics, {t.id: t.label for t in topic_list}, windows),
         windows=windows,
         trend=net_trend(reviews, sentiment.labels, windows),
+        companies=company_breakdown(reviews, sentiment, topics, windows),
         recent_negative_ids=[reviews[i].id for i in recent_negative[:20]],
     )

@@ -183,6 +183,25 @@ def _trend_finding(trend: dict[str, Any]) -> Finding:
     ]
 
 
+def _companies_finding(summary: dict[str, Any]) -> Finding | None:
+    rows = summary.get("companies") or []
+    if len(rows) < 2:
+        return None
+    ranked = sorted(rows, key=lambda r: -r["net_sentiment"])
+    best, worst = ranked[0], ranked[-1]
+    finding: Finding = [
+        (f"Of {len(rows)} companies, ", ""),
+        (best["company"], "pos"),
+        (f" has the best net sentiment ({_signed(best['net_sentiment'] * 100)}) and ", ""),
+        (worst["company"], "neg"),
+        (f" the worst ({_signed(worst['net_sentiment'] * 100)})", ""),
+    ]
+    if worst["top_complaint"]:
+        finding.append((f", its biggest complaint: {worst['top_complaint']}", ""))
+    finding.append((".", ""))
+    return finding
+
+
 def _driver_finding(summary: dict[str, Any], items: dict[int, dict[str, Any]]) -> Finding | None:
     drivers = summary["negative_drivers"]
     negative = summary["sentiment"]["shares"]["negative"]
@@ -309,7 +328,11 @@ def key_findings(summary: dict[str, Any]) -> list[Finding]:
     trend = summary["trend"]
     findings = [_headline(summary)]
     findings.append(_trend_finding(trend) if trend is not None else [(history_note(summary) or "", "")])
-    for finding in (_driver_finding(summary, items), _rising_finding(summary, items, tones)):
+    for finding in (
+        _companies_finding(summary),
+        _driver_finding(summary, items),
+        _rising_finding(summary, items, tones),
+    ):
         if finding is not None:
             findings.append(finding)
     if not summary["rising_topics"] and trend is not None:

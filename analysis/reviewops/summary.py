@@ -12,7 +12,7 @@ from reviewops.insights import Insights
 from reviewops.records import Evaluation, Problem, SentimentResult, TopicResult
 from reviewops.trends import Windows
 
-SCHEMA_VERSION = 2  # 2: rising-topic periods are day windows; "comparison" and "trend" added
+SCHEMA_VERSION = 2  # 2: rising-topic periods are day windows; "comparison", "trend", "companies"
 
 
 def evaluation_dict(evaluation: Evaluation | None) -> dict[str, Any] | None:
@@ -108,6 +108,7 @@ def build_summary(
         "rising_topics": [asdict(r) for r in insights.rising_topics],
         "comparison": _windows(insights.windows),
         "trend": asdict(insights.trend) if insights.trend is not None else None,
+        "companies": [asdict(c) for c in insights.companies],
         "timeline": [asdict(p) for p in insights.timeline],
         "recent_negative_ids": insights.recent_negative_ids,
         "timings": {k: round(v, 3) for k, v in timings.items()},
