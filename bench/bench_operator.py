@@ -48,7 +48,7 @@ from tests.support import crd_schema  # noqa: E402
 from tests.support.fake_airflow import FakeAirflow  # noqa: E402
 from tests.support.kube import EmulatorServer  # noqa: E402
 from tests.support.kube_client import KubeClient, wait_for  # noqa: E402
-from tests.support.operator_harness import mlflow_store, operator_env  # noqa: E402
+from tests.support.operator_harness import emulator_login, mlflow_store, operator_env  # noqa: E402
 
 API, KIND, NS = "reviewops.io/v1alpha1", "ReviewAnalysis", "bench"
 
@@ -193,7 +193,7 @@ def run(objects: int, latency_objects: int, pace: float, interval: float, steady
         client = KubeClient(kube)
         tracking = stack.enter_context(mlflow_server(folder)) if mlflow == "server" else mlflow_store(folder)
         port = free_port()
-        env = {**os.environ, **operator_env(kube.url, airflow, tracking, interval)}
+        env = {**os.environ, **operator_env(emulator_login(kube.url), airflow, tracking, interval)}
         env["REVIEWOPS_METRICS_PORT"] = str(port)
         metrics_url = f"http://127.0.0.1:{port}/metrics"
         operator = stack.enter_context(operator_process(env, folder / "operator.log"))

@@ -314,6 +314,7 @@ def _as_json(data: Any) -> str:
 
     YAML turns an unquoted 2024-01-01 into a date: kubectl sends it as a string, and so do we.
     The API server drops null fields and null map values (then applies defaults): null = unset.
+    It decodes a whole-number float (5.0) as the integer 5, so an integer field accepts it.
     """
 
     def drop_nulls(value: Any) -> Any:
@@ -321,6 +322,8 @@ def _as_json(data: Any) -> str:
             return {k: drop_nulls(v) for k, v in value.items() if v is not None}
         if isinstance(value, list):
             return [drop_nulls(v) for v in value]
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
         return value
 
     def default(value: object) -> str:

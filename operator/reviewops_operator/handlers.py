@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -91,11 +92,16 @@ async def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.login()
 def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-    """An explicit REVIEWOPS_KUBERNETES_API_URL wins; otherwise the kubernetes client's config."""
+    """REVIEWOPS_KUBERNETES_API_URL, else the kubeconfig named by KUBECONFIG (re-read at every
+    login, so a rotated token is picked up), else in-cluster or the default kubeconfig."""
     url = get_settings().kubernetes_api_url
     if url is not None:
         return kopf.ConnectionInfo(server=url, insecure=url.startswith("http://"))
-    info: kopf.ConnectionInfo | None = kopf.login_via_client(**kwargs)
+    info: kopf.ConnectionInfo | None
+    if os.environ.get("KUBECONFIG"):
+        info = kopf.login_with_kubeconfig(**kwargs)
+    else:
+        info = kopf.login_via_client(**kwargs)
     return info
 
 

@@ -69,6 +69,8 @@ class FieldProblem:
 
     path: str  # e.g. spec.topics.numTopics
     message: str
+    # A wrong type, format or enum value: the server then skips the CRD's CEL rules.
+    blocking: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -182,12 +184,34 @@ def validate(schema: dict[str, Any], value: Any) -> list[FieldProblem]:
         for part in error.absolute_path:
             path = f"{path}[{part}]" if isinstance(part, int) else _join(path, str(part))
         shown = json.dumps(error.instance)[:80]
-        problems.append(FieldProblem(path or "<root>", f"Invalid value: {shown}: {error.message}"))
+        blocking = error.validator in ("type", "format", "enum")
+        problems.append(FieldProblem(path or "<root>", f"Invalid value: {shown}: {error.message}", blocking))
     return problems
+
+
+def has_rules(schema: Any) -> bool:
+    """Whether a schema carries CEL rules (x-kubernetes-validations) anywhere."""
+    if isinstance(schema, dict):
+        return "x-kubernetes-validations" in schema or any(has_rules(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(has_rules(v) for v in schema)
+    return False
+
+
+def whole_floats_as_ints(value: Any) -> Any:
+    """As kube-apiserver decodes JSON: 5.0 becomes the integer 5 (a real server stores `5`)."""
+    if isinstance(value, dict):
+        return {k: whole_floats_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_floats_as_ints(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def admit(schema: dict[str, Any], obj: dict[str, Any], *, strict: bool) -> dict[str, Any]:
     """The object as the API server would store it, or SchemaRejection."""
+    obj = whole_floats_as_ints(obj)
     if strict:
         unknown = unknown_fields(schema, obj)
         if unknown:

@@ -51,8 +51,16 @@ def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
 def wait_status(
     stack: Stack, ns: str, name: str, check: Any, what: str, timeout: float = 30
 ) -> dict[str, Any]:
-    """Wait until check(object) is true; returns the object."""
-    return wait_for(lambda: (o := get(stack, ns, name)) and check(o) and o, timeout, f"{ns}/{name}: {what}")
+    """Wait until check(object) is true (a missing field, e.g. no status yet, is false)."""
+
+    def passes() -> dict[str, Any] | None:
+        obj = get(stack, ns, name)
+        try:
+            return obj if check(obj) else None
+        except (KeyError, TypeError):
+            return None
+
+    return wait_for(passes, timeout, f"{ns}/{name}: {what}")
 
 
 def runs_of(stack: Stack, ns: str) -> list[DagRun]:

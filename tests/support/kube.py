@@ -280,6 +280,9 @@ class EmulatorServer:
             self._failure = exc
             ready.set()
 
+    def authenticate(self, session: Any) -> None:
+        """Plain HTTP, no credentials: the emulator trusts everyone."""
+
     def call(self, fn: Callable[[KubeEmulator], T], timeout: float = 10) -> T:
         """Run fn(emulator) on the emulator's loop (so reads never race its writes)."""
         if self._loop is None:

@@ -1,7 +1,9 @@
 """A small synchronous Kubernetes REST client for tests (requests), plus polling helpers.
 
-Tests drive the emulator over HTTP, as kubectl and the operator do, so every write goes through
-the same admission path (schema, status isolation, generation) as theirs.
+Tests drive the emulator or the real control plane (tests/cluster) over HTTP, as kubectl and the
+operator do, so every write goes through the same admission path (schema, status isolation,
+generation) as theirs. Resources are found through the server's discovery documents, as kubectl
+finds them.
 """
 
 from __future__ import annotations
@@ -9,12 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 import yaml
-
-from tests.support.kube import EmulatorServer
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -49,12 +49,37 @@ def wait_for(
     raise TimeoutError(f"timed out after {timeout}s waiting for {what} (last value: {last!r})")
 
 
-class KubeClient:
-    """CRUD on the emulator by apiVersion/kind/namespace/name."""
+class ApiServer(Protocol):
+    """What a client needs of an API server: its URL and how to authenticate to it."""
 
-    def __init__(self, server: EmulatorServer) -> None:
+    @property
+    def url(self) -> str: ...
+
+    def authenticate(self, session: requests.Session) -> None:
+        """Set TLS trust and credentials on `session` (nothing for the plain-HTTP emulator)."""
+
+
+class KubeClient:
+    """CRUD on an API server (emulator or real) by apiVersion/kind/namespace/name."""
+
+    def __init__(self, server: ApiServer) -> None:
         self.server = server
         self.http = requests.Session()
+        server.authenticate(self.http)
+        self._resources: dict[tuple[str, str], tuple[str, bool]] = {}
+
+    def resource(self, api_version: str, kind: str) -> tuple[str, bool]:
+        """(plural, namespaced) of `kind`, from discovery (re-read once on a miss: new CRDs)."""
+        key = (api_version, kind)
+        if key not in self._resources:
+            base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+            listing = self._call("GET", base)
+            for found in listing.get("resources", []):
+                if "/" not in found["name"]:
+                    self._resources[(api_version, found["kind"])] = (found["name"], found["namespaced"])
+        if key not in self._resources:
+            raise LookupError(f"no resource serves {api_version} {kind}")
+        return self._resources[key]
 
     def path(
         self,
@@ -65,12 +90,12 @@ class KubeClient:
         subresource: str | None = None,
     ) -> str:
         """The REST path of a collection or an object."""
-        res = self.server.call(lambda e: e.resource_for(api_version, kind))
-        base = f"/api/{res.version}" if res.group == "" else f"/apis/{res.group}/{res.version}"
+        base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+        plural, namespaced = self.resource(api_version, kind)
         parts = [base]
-        if namespace is not None:
+        if namespace is not None and namespaced:
             parts.append(f"namespaces/{namespace}")
-        parts.append(str(res.plural))
+        parts.append(plural)
         parts += [p for p in (name, subresource) if p]
         return "/".join(parts)
 

@@ -316,7 +316,12 @@ class WriteSemantics:
                     f'{crd.kind} in version "{request.resource.version if request.resource else ""}" '
                     f"cannot be handled as a {crd.kind}: strict decoding error: {fields}",
                 ) from exc
-            raise _invalid(f"{crd.kind}.{crd.group}", name, exc.problems) from exc
+            problems = list(exc.problems)
+            if crd_schema.has_rules(crd.schema) and any(p.blocking for p in problems):
+                # A real server skips a CRD's CEL rules on an object with a wrong type, format or
+                # enum value, and says so in one more cause (field "<nil>").
+                problems.append(crd_schema.FieldProblem("<nil>", f"Invalid value: null: {RULES_SKIPPED}"))
+            raise _invalid(f"{crd.kind}.{crd.group}", name, problems) from exc
         if request.params.get("fieldValidation", "Warn") == "Warn":
             self._warnings = [f'unknown field "{p}"' for p in crd_schema.unknown_fields(crd.schema, obj)]
         return stored
@@ -328,6 +333,12 @@ class WriteSemantics:
         history = self.objects[key].history
         if len(history) > self.history_limit:
             del history[: len(history) - self.history_limit]
+
+
+RULES_SKIPPED = (
+    "some validation rules were not checked because the object was invalid; "
+    "correct the existing errors to complete validation"
+)
 
 
 def _invalid(kind: str, name: str, problems: list[crd_schema.FieldProblem]) -> kmock.KubernetesError:

@@ -1,11 +1,13 @@
-"""Run the real reviewops operator (kopf) in a thread against the emulator and the fake Airflow.
+"""Run the real reviewops operator (kopf) in a thread against an API server and the fake Airflow.
 
-The operator is configured only through its REVIEWOPS_* environment, as in a cluster: the
-Kubernetes API is the emulator (REVIEWOPS_KUBERNETES_API_URL, read by the operator's own
-`@kopf.on.login`), Airflow is tests/support/fake_airflow.py, MLflow is a real embedded store
-(sqlite in a temporary folder), Grafana dashboards are ConfigMaps. kopf runs with
-`kopf.operator(...)` in its own thread and event loop with a stop flag (TESTING.md), standalone,
-without namespace scanning (the emulator cannot list namespaces).
+The operator is configured only through its REVIEWOPS_* environment, as in a cluster. The
+Kubernetes API is either the emulator (REVIEWOPS_KUBERNETES_API_URL, read by the operator's own
+`@kopf.on.login`; no scanning, since the emulator cannot list namespaces) or the real control
+plane of tests/cluster, where the operator logs in through KUBECONFIG with the token of its
+ServiceAccount, bound to the chart's RBAC and nothing more (scanning on, as in a cluster).
+Airflow is tests/support/fake_airflow.py, MLflow is a real embedded store (sqlite in a temporary
+folder), Grafana dashboards are ConfigMaps. kopf runs with `kopf.operator(...)` in its own thread
+and event loop with a stop flag, standalone.
 
 `Clock` lets a test move the operator's "now" (the handlers read `dt.datetime.now(dt.UTC)`), to
 cross a DST change or a missed window without waiting for real time to pass.
@@ -24,20 +26,30 @@ import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tests.support import crd_schema
 from tests.support.fake_airflow import FakeAirflow
 from tests.support.kube import EmulatorServer
-from tests.support.kube_client import KubeClient
+from tests.support.kube_client import ApiServer, KubeClient
+
+if TYPE_CHECKING:
+    from tests.cluster.controlplane import ControlPlane
 
 INTERVAL_VARIABLE = "REVIEWOPS_RECONCILE_INTERVAL_SECONDS"
 
 
-def operator_env(kube_url: str, airflow: FakeAirflow, mlflow_uri: str, interval: float) -> dict[str, str]:
+def emulator_login(url: str) -> dict[str, str]:
+    """How the operator reaches the emulator: a plain URL, no namespace scanning."""
+    return {"REVIEWOPS_KUBERNETES_API_URL": url, "REVIEWOPS_SCANNING": "false"}
+
+
+def operator_env(
+    kube_login: dict[str, str], airflow: FakeAirflow, mlflow_uri: str, interval: float
+) -> dict[str, str]:
     """The REVIEWOPS_* environment of an operator wired to the test servers."""
     return {
-        "REVIEWOPS_KUBERNETES_API_URL": kube_url,
+        **kube_login,
         "REVIEWOPS_AIRFLOW_URL": airflow.url,
         "REVIEWOPS_AIRFLOW_USERNAME": airflow.username,
         "REVIEWOPS_AIRFLOW_PASSWORD": airflow.password,
@@ -50,7 +62,6 @@ def operator_env(kube_url: str, airflow: FakeAirflow, mlflow_uri: str, interval:
         INTERVAL_VARIABLE: str(interval),
         "REVIEWOPS_RETRY_BASE_SECONDS": "0.5",
         "REVIEWOPS_RETRY_MAX_SECONDS": "2",
-        "REVIEWOPS_SCANNING": "false",
         "REVIEWOPS_STANDALONE": "true",
         "REVIEWOPS_METRICS_PORT": "0",
         "REVIEWOPS_HEALTH_PORT": "0",
@@ -138,8 +149,10 @@ def _register_handlers(interval: float) -> Any:
 class OperatorHarness:
     """The operator running in a background thread; `with OperatorHarness(...) as op:`."""
 
-    def __init__(self, kube_url: str, airflow: FakeAirflow, mlflow_uri: str, interval: float = 1.0) -> None:
-        self.env = operator_env(kube_url, airflow, mlflow_uri, interval)
+    def __init__(
+        self, kube_login: dict[str, str], airflow: FakeAirflow, mlflow_uri: str, interval: float = 1.0
+    ) -> None:
+        self.env = operator_env(kube_login, airflow, mlflow_uri, interval)
         self.interval = interval
         self._saved_env: dict[str, str | None] = {}
         self._thread: threading.Thread | None = None
@@ -226,18 +239,46 @@ class OperatorHarness:
 class Stack:
     """Everything an end-to-end test talks to."""
 
-    kube: EmulatorServer
+    kube: ApiServer
     client: KubeClient
     airflow: FakeAirflow
     operator: OperatorHarness
     mlflow_uri: str
+    cluster: ControlPlane | None = None  # the real control plane, None on the emulator
+
+    @property
+    def backend(self) -> str:
+        """"emulator" or "cluster"."""
+        return "emulator" if self.cluster is None else "cluster"
+
+    def create_namespace(self, name: str) -> None:
+        """Namespaces exist on a real server only once created (the emulator takes any name)."""
+        if self.cluster is not None:
+            self.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+
+    def delete_namespace(self, name: str) -> None:
+        """Delete a namespace created by `create_namespace` (the controller-manager empties it)."""
+        if self.cluster is not None:
+            self.client.delete("v1", "Namespace", None, name)
 
 
 @contextmanager
-def running_stack(folder: Path, interval: float = 0.5) -> Iterator[Stack]:
-    """The emulator (with the CRD), the fake Airflow, an MLflow store in `folder`, the operator."""
-    with EmulatorServer() as kube, FakeAirflow() as airflow:
-        kube.call(lambda e: e.install_crd(crd_schema.load_crd()))
+def running_stack(
+    folder: Path, interval: float = 0.5, cluster: ControlPlane | None = None
+) -> Iterator[Stack]:
+    """An API server with the CRD (the emulator, or `cluster`), the fake Airflow, an MLflow
+    store in `folder`, and the operator."""
+    with FakeAirflow() as airflow:
         uri = mlflow_store(folder)
-        with OperatorHarness(kube.url, airflow, uri, interval=interval) as operator:
-            yield Stack(kube, KubeClient(kube), airflow, operator, uri)
+        if cluster is None:
+            with EmulatorServer() as kube:
+                kube.call(lambda e: e.install_crd(crd_schema.load_crd()))
+                with OperatorHarness(emulator_login(kube.url), airflow, uri, interval=interval) as operator:
+                    yield Stack(kube, KubeClient(kube), airflow, operator, uri)
+        else:
+            from tests.cluster.operator_identity import install_crd, operator_login
+
+            install_crd(cluster)
+            login = operator_login(cluster, folder)
+            with OperatorHarness(login, airflow, uri, interval=interval) as operator:
+                yield Stack(cluster, KubeClient(cluster), airflow, operator, uri, cluster)

@@ -89,9 +89,8 @@ class ConfigMapDashboards:
         what = f"writing dashboard ConfigMap {namespace}/{name}"
         try:
             try:
-                self._core.create_namespaced_config_map(
-                    namespace, self._models.V1ConfigMap.from_dict(body), _preload_content=False
-                )
+                # A plain dict body: the client serializes it as is (any client version).
+                self._core.create_namespaced_config_map(namespace, body, _preload_content=False)
             except self._models.ApiException as exc:
                 if exc.status != 409:
                     raise
