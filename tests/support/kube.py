@@ -20,6 +20,10 @@ Added to `kmock.KubernetesEmulator` (which keeps serving discovery, get, list an
   honour `timeoutSeconds`, and replay current objects as ADDED when started without a version;
 - the OpenAPI v3 documents of installed CRDs, so `kubectl explain` works.
 
+The real control plane of tests/cluster runs the same end-to-end suites and checks what this
+emulator leaves out; where the two disagreed, this emulator was changed (whole-number floats are
+integers; a "<nil>" cause when CEL rules are skipped) — tests/cluster/README.md lists them.
+
 Not emulated (a real API server does these): namespace existence and deletion, field selectors
 restricted to the fields each kind supports (any dotted path works here), watch bookmarks,
 pagination (`limit`/`continue` return everything), server-side apply, managedFields, RBAC,
