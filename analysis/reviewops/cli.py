@@ -30,12 +30,14 @@ from reviewops.spec import (
     load_manifest,
     parse_spec,
 )
+from reviewops.stages.cli import stage_app
 
 app = typer.Typer(
     help="ReviewOps: turn customer reviews into decisions (sentiment, topics, drivers, trends).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(stage_app, name="stage")  # one stage of a DAG run per process (Airflow tasks)
 err = Console(stderr=True)
 out = Console()
 

@@ -230,8 +230,13 @@ def _log_mlflow(
 
     artifact_location = None
     if tracking_uri.startswith("sqlite:"):
-        # An embedded store would otherwise put artifacts in ./mlruns of whatever the cwd is.
-        artifact_location = (out / "mlartifacts").resolve().as_uri()
+        # An embedded store would otherwise put artifacts in ./mlruns of whatever the cwd is:
+        # keep them beside the database file (out/ by default), which outlives a DAG stage's
+        # temporary folder and is the same for every run of the experiment.
+        database = tracking_uri.split("?", 1)[0].removeprefix("sqlite:///")
+        on_disk = tracking_uri.startswith("sqlite:///") and database not in {"", ":memory:"}
+        folder = Path(database).parent if on_disk else out
+        artifact_location = (folder / "mlartifacts").resolve().as_uri()
     return log_analysis_run(
         tracking_uri=tracking_uri,
         experiment_name=experiment,

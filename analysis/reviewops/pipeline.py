@@ -61,6 +61,7 @@ class RunOptions:
     # reviews name (a CSV `company` column, a Trustpilot JSON's business unit) when they have one
     company_from_source: bool = False
     contact: str | None = None  # appended to the scraper's User-Agent (REVIEWOPS_CONTACT)
+    base_url: str | None = None  # replaces https://<lang>.trustpilot.com (REVIEWOPS_TRUSTPILOT_BASE_URL)
 
 
 @dataclass(slots=True)
@@ -90,7 +91,12 @@ def load(spec: ReviewAnalysisSpec, options: RunOptions, progress: ProgressFn) ->
 
     cache_dir = options.cache_dir or options.out_dir / "cache"
     result = load_reviews(
-        spec.source, spec.company, cache_dir=cache_dir, progress=progress, contact=options.contact
+        spec.source,
+        spec.company,
+        cache_dir=cache_dir,
+        progress=progress,
+        contact=options.contact,
+        base_url=options.base_url,
     )
     if not result.reviews:
         detail = "; ".join(str(p) for p in result.problems[:5]) or "the source returned no review"

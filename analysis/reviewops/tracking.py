@@ -1,7 +1,8 @@
 """MLflow logging of an analysis run: the spec as params, figures as metrics, files as artifacts.
 
 Idempotent per analysis run: the run is tagged with `reviewops.run_id`; logging the same run id
-again (a retried Airflow task) resumes that MLflow run instead of creating a second one.
+again (a retried Airflow task) resumes that MLflow run instead of creating a second one, and
+keeps the model that run already logged instead of logging a second one.
 """
 
 from __future__ import annotations
@@ -141,7 +142,11 @@ def log_analysis_run(
                     client.log_artifacts(mlflow_run_id, str(path), artifact_path=path.name)
                 elif path.exists():
                     client.log_artifact(mlflow_run_id, str(path))
-            model_uri = log_model() if log_model is not None else None
+            model_uri = None
+            if log_model is not None:
+                # a resumed run keeps the model it logged: a retry must not add a second one
+                model_uri = _logged_model_uri(client, experiment_id, mlflow_run_id) if existing else None
+                model_uri = model_uri or log_model()
     except TrackingError:
         raise
     except Exception as exc:
@@ -150,6 +155,17 @@ def log_analysis_run(
             "Check REVIEWOPS_MLFLOW_TRACKING_URI / --tracking-uri, or pass --no-mlflow."
         ) from exc
     return TrackedRun(experiment_id, mlflow_run_id, tracking_uri, model_uri)
+
+
+def _logged_model_uri(client: Any, experiment_id: str, mlflow_run_id: str) -> str | None:
+    """The URI of a model this run already logged completely (status READY), if any."""
+    from mlflow.entities import LoggedModelStatus
+
+    models = client.search_logged_models(
+        experiment_ids=[experiment_id], filter_string=f"source_run_id = '{mlflow_run_id}'"
+    )
+    ready = [m for m in models if m.status == LoggedModelStatus.READY]
+    return str(ready[0].model_uri) if ready else None
 
 
 def summary_timestamp_ms() -> float:
