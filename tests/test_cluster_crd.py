@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from reviewops.spec import parse_spec, spec_to_dict
+from reviewops.spec import SpecError, parse_spec, spec_to_dict
 from tests.cluster.controlplane import ControlPlane
 from tests.support.kube_client import load_manifests, wait_for
 from tests.test_crd_agreement import FULL_SPEC, breakages, crd_verdict
@@ -156,3 +156,26 @@ def test_what_the_real_server_taught_the_emulator_and_the_model(cluster: Control
     answer = _dry_run(session, cluster, {"company": {"name": "X"}, "source": {"since": ["x"]}})
     assert answer.status_code == 422, answer.text
     assert "spec.source.since" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"source": {"type": "file"}}, "spec.source.path"),
+        ({"source": {"type": "file", "path": None}}, "spec.source.path"),
+        ({"topics": {"minTopics": 9, "maxTopics": 5}}, "spec.topics.minTopics"),
+        ({"topics": {"maxTopics": 3}}, "spec.topics.minTopics"),  # against the default minTopics 4
+        ({"topics": {"seed": 2**32}}, "spec.topics.seed"),
+        ({"source": {"type": "demo", "seed": 2**32}}, "spec.source.seed"),
+    ],
+)
+def test_cross_field_rules_are_enforced_by_the_server_the_emulator_and_the_model(
+    cluster: ControlPlane, spec: dict[str, Any], field: str
+) -> None:
+    full = {"company": {"name": "X"}, **spec}
+    answer = _dry_run(_session(cluster), cluster, full)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["details"]["causes"][0]["field"] == field, answer.json()["message"]
+    assert not crd_verdict(full)[0]
+    with pytest.raises(SpecError, match=field.replace(".", r"\.")):
+        parse_spec(full)

@@ -11,7 +11,7 @@ import pytest
 
 from reviewops.records import SourceResult
 from reviewops.sources import SourceError, load_reviews
-from reviewops.spec import Company, Source
+from reviewops.spec import Company, Source, SpecError, parse_spec
 from tests.support.sources import invented_reviews, render_page
 
 COMPANY = Company(name="Example Shop")
@@ -242,8 +242,8 @@ def test_mapping_errors_say_what_exists(tmp_path: Path) -> None:
 
 
 def test_missing_path_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match=r"source\.path is required"):
-        load_reviews(Source(type="file"), COMPANY)
+    with pytest.raises(SpecError, match=r"spec\.source\.path: is required when type is file"):
+        parse_spec({"company": {"name": "X"}, "source": {"type": "file"}})
     with pytest.raises(SourceError, match=r"nowhere.csv not found"):
         read(tmp_path / "nowhere.csv")
 

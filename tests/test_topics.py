@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from reviewops.records import TopicResult
-from reviewops.spec import Topics
+from reviewops.spec import SpecError, Topics, parse_spec
 from reviewops.topics import ALGORITHMS, fit_topics
 from tests.support.topics import demo_corpus
 
@@ -129,8 +129,10 @@ def test_nothing_to_model_gives_an_empty_result_that_says_why() -> None:
 def test_min_topics_above_max_topics_is_refused_naming_both_fields(
     corpus: tuple[list[list[str]], list[str]],
 ) -> None:
-    with pytest.raises(ValueError, match=r"topics\.minTopics \(9\) is greater than topics\.maxTopics \(5\)"):
+    with pytest.raises(ValueError, match=r"minTopics: \(9\) is greater than maxTopics \(5\)"):
         fit_topics(corpus[0], Topics(min_topics=9, max_topics=5))
+    with pytest.raises(SpecError, match=r"spec\.topics\.minTopics: \(9\) is greater than maxTopics \(5\)"):
+        parse_spec({"company": {"name": "X"}, "topics": {"minTopics": 9, "maxTopics": 5}})
 
 
 @pytest.mark.parametrize("algorithm", ["nmf", "lda", "gensim-lda"])

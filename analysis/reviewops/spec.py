@@ -11,11 +11,11 @@ import json
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 API_GROUP = "reviewops.io"
@@ -33,6 +33,25 @@ DOMAIN_PATTERN = (
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
+MAX_SEED = 2**32 - 1  # numpy's and scikit-learn's seeds are 32-bit
+
+
+class CelRule(NamedTuple):
+    """A cross-field rule, written twice on purpose: as CEL for the CRD (the API server refuses
+    the object at apply time) and as a model validator (the CLI, the DAG and the operator refuse
+    it too). tests/test_crd_agreement.py and tests/test_cluster_crd.py prove the two agree."""
+
+    # CEL over `self` (this object, camelCase, defaults applied). Guard every key with has():
+    # the API server also checks the rule against the CRD's own `default: {}`, not defaulted.
+    rule: str
+    field: str  # the field to blame, relative to this object (camelCase, dotted)
+    message: str
+    reason: str = "FieldValueInvalid"  # or FieldValueRequired
+
+
+def _blame(field: str, message: str) -> ValueError:
+    """A model-validator error that `describe_errors` reports at `field` (see CelRule)."""
+    return ValueError(f"@{field}: {message}")
 
 
 class _Model(BaseModel):
@@ -119,7 +138,7 @@ class Source(_Model):
         default=None, description="Only reviews published on or after this date (YYYY-MM-DD)."
     )
     path: str | None = Field(
-        default=None, max_length=4096, description="File or folder to read (type: file)."
+        default=None, min_length=1, max_length=4096, description="File or folder to read (type: file)."
     )
     format: FileFormat = Field(default=FileFormat.AUTO, description="File format (type: file).")
     columns: dict[str, str] = Field(
@@ -132,7 +151,18 @@ class Source(_Model):
     demo_size: int = Field(
         default=3000, ge=10, le=1_000_000, description="Number of reviews to generate (demo)."
     )
-    seed: int = Field(default=42, ge=0, description="Random seed (demo).")
+    seed: int = Field(default=42, ge=0, le=MAX_SEED, description="Random seed (demo).")
+
+    cel_rules: ClassVar[tuple[CelRule, ...]] = (
+        CelRule("!has(self.type) || self.type != 'file' || has(self.path)", "path",
+                "is required when type is file", "FieldValueRequired"),
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _file_needs_path(self) -> Source:
+        if self.type == SourceType.FILE and self.path is None:
+            raise _blame("path", "is required when type is file")
+        return self
 
     def requested_languages(self) -> list[str] | None:
         """The languages asked for, or None when every language is wanted.
@@ -188,7 +218,21 @@ class Topics(_Model):
     min_topics: int = Field(default=4, ge=2, le=100, description="Smallest k tried by auto.")
     max_topics: int = Field(default=12, ge=2, le=100, description="Largest k tried by auto.")
     top_terms: int = Field(default=10, ge=3, le=50, description="Terms kept per topic.")
-    seed: int = Field(default=0, ge=0, description="Random seed.")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Random seed.")
+
+    cel_rules: ClassVar[tuple[CelRule, ...]] = (
+        CelRule(
+            "!has(self.minTopics) || !has(self.maxTopics) || self.minTopics <= self.maxTopics",
+            "minTopics",
+            "must not exceed maxTopics",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _k_range(self) -> Topics:
+        if self.min_topics > self.max_topics:
+            raise _blame("minTopics", f"({self.min_topics}) is greater than maxTopics ({self.max_topics})")
+        return self
 
     @field_validator("num_topics")
     @classmethod
@@ -305,7 +349,11 @@ def describe_errors(exc: ValidationError, prefix: str = "spec") -> str:
     lines = []
     for err in exc.errors():
         path = ".".join([prefix, *(str(p) for p in err["loc"])]) if err["loc"] else prefix
-        lines.append(f"{path}: {err['msg']}")
+        message = err["msg"]
+        if message.startswith("Value error, @"):  # a cross-field rule blaming one field
+            field, _, message = message.removeprefix("Value error, @").partition(": ")
+            path = f"{path}.{field}" if path else field
+        lines.append(f"{path}: {message}")
     return "; ".join(lines)
 
 

@@ -1,9 +1,10 @@
 """Generate the ReviewAnalysis CRD: `python -m reviewops_operator.crd > crds/reviewanalysis.yaml`.
 
 The spec schema is derived from the pydantic model `reviewops.spec.ReviewAnalysisSpec` (its JSON
-schema rewritten as a Kubernetes *structural* schema: `$ref`s inlined, `Optional` as `nullable`,
-`int | "auto"` as `x-kubernetes-int-or-string`, defaults taken from the model, descriptions kept so
-`kubectl explain` teaches the fields). The status schema is the operator's status contract and is
+schema rewritten as a Kubernetes *structural* schema: `$ref`s inlined, `Optional` as omittable
+(a null is pruned), the models' cross-field `cel_rules` as x-kubernetes-validations,
+`int | "auto"` as `x-kubernetes-int-or-string`, defaults taken from the model, descriptions kept
+so `kubectl explain` teaches the fields). The status schema is the operator's status contract and is
 written here. tests/test_crd.py proves the committed YAML is what this module prints, and that the
 schema and the model accept and reject the same documents.
 """
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
-from reviewops.spec import API_GROUP, API_VERSION, KIND, PLURAL, ReviewAnalysisSpec
+from reviewops.spec import API_GROUP, API_VERSION, KIND, PLURAL, CelRule, ReviewAnalysisSpec
 
 CRD_NAME = f"{PLURAL}.{API_GROUP}"
 SHORT_NAMES = ["ra"]
@@ -107,8 +108,10 @@ def _convert(node: dict[str, Any], defs: dict[str, Any], where: str) -> dict[str
 
 
 def _convert_any_of(branches: list[dict[str, Any]], defs: dict[str, Any], where: str) -> dict[str, Any]:
+    # `Optional` is not `nullable`: the API server then prunes a null before defaulting, so null
+    # means unset on the server as in the model (and CEL's has() sees it as unset).
     non_null = [b for b in branches if b.get("type") != "null"]
-    out: dict[str, Any] = {"nullable": True} if len(non_null) < len(branches) else {}
+    out: dict[str, Any] = {}
     if len(non_null) == 1:
         out.update(_convert(non_null[0], defs, where))
         return out
@@ -143,18 +146,27 @@ def _formatted_string_rules(properties: dict[str, Any], where: str) -> list[dict
 
     kube-apiserver (1.37 measured) checks such a field only through its format, and the format
     check skips arrays: `since: ["x"]` would be stored. A rule that reads the field fails to
-    convert an array, so the server refuses it, naming the field.
+    convert an array, so the server refuses it (a valid value compares equal to itself).
     """
     rules = []
     for alias, node in properties.items():
         if node.get("type") == "string" and node.get("format") in ("date", "date-time"):
             rules.append({
-                "rule": f"!has(self.{alias}) || type(self.{alias}) == google.protobuf.Timestamp",
+                "rule": f"!has(self.{alias}) || self.{alias} == self.{alias}",
                 "message": f"{where}.{alias} must be a {node['format']} string",
                 "fieldPath": f".{alias}",
                 "reason": "FieldValueInvalid",
             })  # fmt: skip
     return rules
+
+
+def _cross_field_rules(model: type[BaseModel]) -> list[dict[str, str]]:
+    """The model's `cel_rules` (reviewops.spec.CelRule) as x-kubernetes-validations."""
+    rules: tuple[CelRule, ...] = getattr(model, "cel_rules", ())
+    return [
+        {"rule": r.rule, "message": f"{r.field} {r.message}", "fieldPath": f".{r.field}", "reason": r.reason}
+        for r in rules
+    ]
 
 
 def model_schema(model: type[BaseModel], where: str = "spec") -> dict[str, Any]:
@@ -174,7 +186,7 @@ def model_schema(model: type[BaseModel], where: str = "spec") -> dict[str, Any]:
             node["default"] = default
         properties[alias] = _ordered(node)
     out: dict[str, Any] = {"type": "object", "properties": properties}
-    rules = _formatted_string_rules(properties, where)
+    rules = _formatted_string_rules(properties, where) + _cross_field_rules(model)
     if rules:
         out["x-kubernetes-validations"] = rules
     if model.__doc__:
