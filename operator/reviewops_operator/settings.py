@@ -187,6 +187,11 @@ class Settings(TimerSettings):
                 raise ValueError(f"{ENV_PREFIX}GRAFANA_TOKEN(_FILE) is required when GRAFANA_MODE=api")
         if not self.standalone and not self.peering_name:
             raise ValueError(f"{ENV_PREFIX}PEERING_NAME is required when {ENV_PREFIX}STANDALONE=false")
+        from reviewops_operator.clients.mlflow import embedded_store_problem
+
+        problem = embedded_store_problem(self.mlflow_tracking_uri)
+        if problem is not None:  # e.g. sqlite:/// in the operator image, which has no mlflow package
+            raise ValueError(f"{ENV_PREFIX}MLFLOW_TRACKING_URI: {problem}")
         return self
 
     # Files win over variables so a rotated Secret is picked up without a restart.

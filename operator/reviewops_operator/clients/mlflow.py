@@ -4,10 +4,14 @@ Two implementations of one contract. A tracking *server* (http/https, the in-clu
 spoken to over MLflow's REST API with `requests`: importing the `mlflow` package costs ~150 MB of
 RSS (pandas, fastapi, ...), which alone would break the operator's memory budget. Any other URI
 (`sqlite:///...`, a folder) has no server to talk to, so `MlflowClient` is used, imported lazily.
+The operator image installs no `mlflow` package (the `operator` extra does not list it): an embedded
+store needs full mlflow (the `analysis` extra), and settings validation says so at startup
+(`embedded_store_problem`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
@@ -20,6 +24,37 @@ SYSTEM = "MLflow"
 _ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
 _DOES_NOT_EXIST = "RESOURCE_DOES_NOT_EXIST"
 _DELETED = "deleted"
+
+
+# Database stores run through SQLAlchemy + Alembic (dependencies of full mlflow, not of mlflow-skinny).
+_DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+INSTALL_HINT = "install reviewops[analysis] (or mlflow>=3.17,<3.18)"
+
+
+def is_server_uri(tracking_uri: str) -> bool:
+    """True for an MLflow tracking server (REST); anything else is an embedded store."""
+    return tracking_uri.startswith(("http://", "https://"))
+
+
+def embedded_store_problem(tracking_uri: str) -> str | None:
+    """Why `tracking_uri` cannot be used in this environment, or None when it can.
+
+    A server URI only needs `requests`. An embedded store needs the `mlflow` package (and
+    SQLAlchemy + Alembic for a database), which the operator image leaves out on purpose.
+    Checked without importing anything, so settings validation stays cheap.
+    """
+    if is_server_uri(tracking_uri):
+        return None
+    needed = ["mlflow"]
+    if tracking_uri.split(":", 1)[0].split("+", 1)[0] in _DATABASE_SCHEMES:
+        needed += ["sqlalchemy", "alembic"]
+    missing = [module for module in needed if importlib.util.find_spec(module) is None]
+    if not missing:
+        return None
+    return (
+        f"{tracking_uri!r} is an embedded MLflow store, which needs the mlflow package "
+        f"(missing here: {', '.join(missing)}): {INSTALL_HINT}, or use an MLflow server (http(s)://...)"
+    )
 
 
 class MlflowRestExperiments:
@@ -116,6 +151,11 @@ class MlflowLocalExperiments:
     """`ExperimentStore` with `MlflowClient` for server-less stores (sqlite:///..., folders)."""
 
     def __init__(self, tracking_uri: str) -> None:
+        problem = embedded_store_problem(tracking_uri)
+        if problem is not None:
+            from reviewops_operator.settings import ConfigError
+
+            raise ConfigError(f"REVIEWOPS_MLFLOW_TRACKING_URI: {problem}")
         from mlflow import MlflowClient
 
         self._uri = tracking_uri
@@ -169,7 +209,7 @@ class MlflowLocalExperiments:
 
 def experiment_store(tracking_uri: str, *, timeout: float = 10.0) -> ExperimentStore:
     """The right implementation for a tracking URI (REST for servers, MlflowClient otherwise)."""
-    if tracking_uri.startswith(("http://", "https://")):
+    if is_server_uri(tracking_uri):
         return MlflowRestExperiments(tracking_uri, timeout=timeout)
     return MlflowLocalExperiments(tracking_uri)
 
