@@ -225,3 +225,27 @@ def test_a_pod_made_like_kubernetes_pod_operator_runs_to_succeeded(stack: Stack)
     )
     time.sleep(2)
     assert stack.client.get("v1", "Pod", ns, "long-running")["status"]["phase"] == "Running"  # type: ignore[index]
+
+
+def test_a_foreign_configmap_with_the_dashboards_name_is_left_alone(stack: Stack) -> None:
+    from reviewops_operator.identity import AnalysisRef, dashboard_configmap_name
+
+    ns = _namespace(stack, "squatted")
+    name = dashboard_configmap_name(AnalysisRef(namespace=ns, name="backmarket-en"))
+    stack.client.create({"apiVersion": "v1", "kind": "ConfigMap", "data": {"theirs": "1"},
+                         "metadata": {"name": name, "namespace": ns}})  # fmt: skip
+    stack.client.create(example("backmarket-en.yaml", ns))
+    obj = wait_status(
+        stack,
+        ns,
+        "backmarket-en",
+        lambda o: condition(o, "DashboardReady").get("status") == "False",
+        "conflict",
+    )
+    assert condition(obj, "DashboardReady")["reason"] == "DashboardConflict"
+    assert name in condition(obj, "DashboardReady")["message"]
+    assert "DashboardConflict" in [e["reason"] for e in stack.client.events(ns, "backmarket-en")]
+    stack.client.delete(API, KIND, ns, "backmarket-en")
+    wait_for(lambda: stack.client.get(API, KIND, ns, "backmarket-en") is None, 30, "finalized")
+    kept = stack.client.get("v1", "ConfigMap", ns, name)
+    assert kept is not None and kept["data"] == {"theirs": "1"} and "ownerReferences" not in kept["metadata"]

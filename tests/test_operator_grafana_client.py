@@ -57,6 +57,38 @@ def test_configmap_is_labelled_for_the_sidecar_owned_and_updated_in_place(
     assert _configmap(client, "insights") is None
 
 
+def test_a_configmap_of_that_name_made_by_someone_else_is_never_changed_or_deleted(
+    kube: tuple[EmulatorServer, KubeClient],
+) -> None:
+    server, client = kube
+    name = dashboard_configmap_name(REF)
+    foreign = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mine.json": "{}"},
+               "metadata": {"name": name, "namespace": "shared", "labels": {"grafana_dashboard": "1"}}}  # fmt: skip
+    client.create(foreign)
+    sink = ConfigMapDashboards(api_client(server.url), namespace="shared", grafana_url=None)
+    for attempt in (
+        lambda: sink.ensure(REF, "ro-abc", "ReviewOps", MODEL),
+        lambda: sink.remove(REF, "ro-abc"),
+    ):
+        with pytest.raises(ExternalError) as refused:
+            attempt()
+        assert refused.value.reason == "DashboardConflict" and not refused.value.transient
+        assert f"shared/{name}" in refused.value.message
+    kept = client.get("v1", "ConfigMap", "shared", name)
+    assert kept is not None and kept["data"] == {"mine.json": "{}"}  # untouched
+    # An analysis deleted and made again (same namespace and name, a new uid) adopts the
+    # dashboard its former self left behind.
+    client.delete("v1", "ConfigMap", "shared", name)
+    former = AnalysisRef(namespace=REF.namespace, name=REF.name, uid="former-uid", generation=1)
+    sink.ensure(former, "ro-abc", "ReviewOps", MODEL)
+    sink.ensure(REF, "ro-abc", "Insights", MODEL)
+    adopted = client.get("v1", "ConfigMap", "shared", name)
+    assert adopted is not None and adopted["metadata"]["labels"]["reviewops.io/analysis-uid"] == REF.uid
+    assert adopted["metadata"]["annotations"]["grafana_folder"] == "Insights"
+    sink.remove(REF, "ro-abc")
+    assert client.get("v1", "ConfigMap", "shared", name) is None
+
+
 def test_configmap_in_a_shared_namespace_has_no_cross_namespace_owner(
     kube: tuple[EmulatorServer, KubeClient],
 ) -> None:

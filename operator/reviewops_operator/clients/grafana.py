@@ -4,6 +4,11 @@ ConfigMap mode is the GitOps-friendly default: Grafana's dashboard sidecar picks
 ConfigMap labelled `grafana_dashboard: "1"` and files it in the folder named by the
 `grafana_folder` annotation. The ConfigMap is owned by its ReviewAnalysis when both live in the
 same namespace (ownerReferences cannot cross namespaces); otherwise the finalizer removes it.
+
+A ConfigMap of that name that another analysis (or anybody) made is never changed or deleted:
+every write after the first is a JSON patch whose first operation tests the
+`reviewops.io/analysis-uid` label, so a foreign object fails the patch (422) and the analysis
+gets a `DashboardConflict` condition instead. No `get` permission is needed for that.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import requests
 import urllib3
 
-from reviewops_operator.errors import classify_http, unreachable
+from reviewops_operator.errors import ExternalError, classify_http, unreachable
 from reviewops_operator.identity import (
     MANAGED_BY,
     AnalysisRef,
@@ -28,7 +33,42 @@ SIDECAR_LABEL = "grafana_dashboard"
 FOLDER_ANNOTATION = "grafana_folder"
 ANALYSIS_LABEL = "reviewops.io/analysis"
 ANALYSIS_NAMESPACE_LABEL = "reviewops.io/analysis-namespace"
+ANALYSIS_UID_LABEL = "reviewops.io/analysis-uid"
 _MERGE_PATCH = "application/merge-patch+json"
+_JSON_PATCH = "application/json-patch+json"
+
+
+def _pointer(*parts: str) -> str:
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _ours(ref: AnalysisRef) -> list[dict[str, Any]]:
+    """JSON-patch tests that pass only on this analysis' ConfigMap (its uid label)."""
+    return [{"op": "test", "path": _pointer("metadata", "labels", ANALYSIS_UID_LABEL), "value": ref.uid}]
+
+
+def _left_by_a_former_self(ref: AnalysisRef) -> list[dict[str, Any]]:
+    """JSON-patch tests that pass on the ConfigMap an earlier analysis of the same namespace and
+    name left (deleted and made again: a new uid), which the new one adopts."""
+    return [
+        {
+            "op": "test",
+            "path": _pointer("metadata", "labels", "app.kubernetes.io/managed-by"),
+            "value": MANAGED_BY,
+        },
+        {"op": "test", "path": _pointer("metadata", "annotations", ANALYSIS_LABEL), "value": ref.key},
+    ]
+
+
+def owned_update(ref: AnalysisRef, body: dict[str, Any], adopt: bool = False) -> list[dict[str, Any]]:
+    """A JSON patch that rewrites `body`'s labels, annotations, owner and data only if ours."""
+    meta = body["metadata"]
+    ops = _left_by_a_former_self(ref) if adopt else _ours(ref)
+    ops += [{"op": "add", "path": f"/metadata/{k}", "value": meta[k]} for k in ("labels", "annotations")]
+    if "ownerReferences" in meta:
+        ops.append({"op": "add", "path": "/metadata/ownerReferences", "value": meta["ownerReferences"]})
+    ops.append({"op": "add", "path": "/data", "value": body["data"]})
+    return ops
 
 
 def dashboard_link(grafana_url: str | None, uid: str) -> str | None:
@@ -48,6 +88,7 @@ def configmap_body(
             "app.kubernetes.io/managed-by": MANAGED_BY,
             ANALYSIS_LABEL: label_value(ref.name),
             ANALYSIS_NAMESPACE_LABEL: label_value(ref.namespace),
+            **({ANALYSIS_UID_LABEL: ref.uid} if ref.uid else {}),
         },
         "annotations": {FOLDER_ANNOTATION: folder, ANALYSIS_LABEL: ref.key},
     }
@@ -94,23 +135,54 @@ class ConfigMapDashboards:
             except self._models.ApiException as exc:
                 if exc.status != 409:
                     raise
-                self._core.patch_namespaced_config_map(
-                    name, namespace, body, _content_type=_MERGE_PATCH, _preload_content=False
-                )
+                if not ref.uid:  # no identity to check (an object without uid: tests only)
+                    self._core.patch_namespaced_config_map(
+                        name, namespace, body, _content_type=_MERGE_PATCH, _preload_content=False
+                    )
+                else:
+                    self._owned_patch(
+                        ref, namespace, name, owned_update(ref, body), owned_update(ref, body, True)
+                    )
         except (self._models.ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._failure(what, exc) from exc
         return dashboard_link(self._grafana_url, uid)
 
+    def _owned_patch(
+        self, ref: AnalysisRef, namespace: str, name: str, *attempts: list[dict[str, Any]]
+    ) -> None:
+        """Apply the first patch whose ownership tests pass; a foreign ConfigMap is a conflict."""
+        for ops in attempts:
+            try:
+                self._core.patch_namespaced_config_map(
+                    name, namespace, ops, _content_type=_JSON_PATCH, _preload_content=False
+                )
+                return
+            except self._models.ApiException as exc:
+                if exc.status != 422:
+                    raise
+        raise ExternalError(
+            "Kubernetes",
+            "DashboardConflict",
+            f"ConfigMap {namespace}/{name} exists but is not this analysis' dashboard (its label "
+            f"{ANALYSIS_UID_LABEL} is not {ref.uid}); nothing was changed: delete or rename that "
+            "ConfigMap, or rename the analysis",
+            transient=False,
+        )
+
     def remove(self, ref: AnalysisRef, uid: str) -> None:
-        """Delete the ConfigMap; absent is fine."""
+        """Delete the ConfigMap if it is ours; absent is fine, a foreign one is left alone."""
         namespace, name = self._target(ref)
+        what = f"deleting dashboard ConfigMap {namespace}/{name}"
         try:
+            if ref.uid:
+                # a no-op patch that fails on a foreign ConfigMap
+                self._owned_patch(ref, namespace, name, _ours(ref), _left_by_a_former_self(ref))
             self._core.delete_namespaced_config_map(name, namespace, _preload_content=False)
         except self._models.ApiException as exc:
             if exc.status != 404:
-                raise self._failure(f"deleting dashboard ConfigMap {namespace}/{name}", exc) from exc
+                raise self._failure(what, exc) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self._failure(f"deleting dashboard ConfigMap {namespace}/{name}", exc) from exc
+            raise self._failure(what, exc) from exc
 
 
 def folder_uid(folder: str) -> str:
