@@ -167,9 +167,13 @@ def test_what_the_real_server_taught_the_emulator_and_the_model(cluster: Control
         ({"topics": {"maxTopics": 3}}, "spec.topics.minTopics"),  # against the default minTopics 4
         ({"topics": {"seed": 2**32}}, "spec.topics.seed"),
         ({"source": {"type": "demo", "seed": 2**32}}, "spec.source.seed"),
+        # The Grafana sidecar writes dashboards under the folder's path: no way out of its root.
+        ({"dashboard": {"folder": "../../etc"}}, "spec.dashboard.folder"),
+        ({"dashboard": {"folder": "/var/lib/grafana"}}, "spec.dashboard.folder"),
+        ({"dashboard": {"folder": "Team/../.."}}, "spec.dashboard.folder"),
     ],
 )
-def test_cross_field_rules_are_enforced_by_the_server_the_emulator_and_the_model(
+def test_cross_field_and_safety_rules_are_enforced_by_the_server_the_emulator_and_the_model(
     cluster: ControlPlane, spec: dict[str, Any], field: str
 ) -> None:
     full = {"company": {"name": "X"}, **spec}

@@ -33,6 +33,10 @@ DOMAIN_PATTERN = (
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
+# A Grafana folder path the dashboard sidecar can only create under its own root: segments
+# separated by "/", each with at least one character that is not a dot (no "." or ".."), no
+# backslash, no leading or trailing "/".
+FOLDER_PATTERN = r"^[^/\\]*[^/\\.][^/\\]*(/[^/\\]*[^/\\.][^/\\]*)*$"
 MAX_SEED = 2**32 - 1  # numpy's and scikit-learn's seeds are 32-bit
 
 
@@ -260,7 +264,13 @@ class DashboardOptions(_Model):
     """Grafana dashboard provisioning."""
 
     enabled: bool = Field(default=True, description="Provision a Grafana dashboard.")
-    folder: str = Field(default="ReviewOps", min_length=1, max_length=128, description="Grafana folder.")
+    folder: str = Field(
+        default="ReviewOps",
+        min_length=1,
+        max_length=128,
+        pattern=FOLDER_PATTERN,
+        description="Grafana folder: names joined by '/', none of them '.' or '..', no leading '/' or '\\'.",
+    )
 
 
 class ReviewAnalysisSpec(_Model):
