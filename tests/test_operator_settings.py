@@ -127,3 +127,22 @@ def test_every_setting_is_documented_in_the_operator_readme() -> None:
         if not name.endswith("_file") and f"`REVIEWOPS_{name.upper()}" not in readme
     ]
     assert missing == []
+
+
+def test_credentials_in_url_settings_never_reach_status_events_or_links(env: pytest.MonkeyPatch) -> None:
+    from reviewops_operator.clients.grafana import dashboard_link
+    from reviewops_operator.errors import classify_http, unreachable
+
+    env.setenv("REVIEWOPS_MLFLOW_TRACKING_URI", "https://bot:hunter2@mlflow.example:5000")
+    settings = Settings.from_env()
+    assert settings.mlflow_link_root() == "https://***@mlflow.example:5000"  # status.mlflow.url
+    assert dashboard_link("https://admin:pw@grafana.example", "ro-1") == "https://***@grafana.example/d/ro-1"
+    errors = [
+        unreachable("Airflow", "triggering run r1", "http://admin:s3cret@airflow:8080", OSError("refused")),
+        classify_http("MLflow", "creating the experiment", "https://bot:hunter2@mlflow:5000", 503, "busy"),
+        classify_http("Grafana", "saving", "https://u:tok@g", 401, "bad token at https://u:tok@g/api"),
+    ]
+    for error in errors:  # their messages become conditions and Events
+        assert "s3cret" not in error.message and "hunter2" not in error.message and "tok@" not in error.message
+        assert "***@" in error.message
+    assert "http://airflow:8080" in unreachable("Airflow", "x", "http://airflow:8080", OSError()).message

@@ -7,6 +7,8 @@ storm cannot fix: they are shown as a condition and re-checked at the normal tim
 
 from __future__ import annotations
 
+import re
+
 
 class ExternalError(Exception):
     """A call to Airflow, MLflow, Grafana or the Kubernetes API failed.
@@ -16,7 +18,8 @@ class ExternalError(Exception):
     """
 
     def __init__(self, system: str, reason: str, message: str, *, transient: bool) -> None:
-        super().__init__(message)
+        # Messages become Events and conditions that every reader of the namespace sees.
+        super().__init__(redact(message))
         self.system = system
         self.reason = reason
         self.transient = transient
@@ -25,6 +28,14 @@ class ExternalError(Exception):
     def message(self) -> str:
         """The human-readable explanation (the exception's text)."""
         return str(self.args[0])
+
+
+_USERINFO = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+def redact(text: str) -> str:
+    """`text` with credentials written into URLs (`http://user:pw@host`) replaced by `***`."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 def is_transient_status(status: int) -> bool:

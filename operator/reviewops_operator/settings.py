@@ -215,10 +215,12 @@ class Settings(TimerSettings):
 
     def mlflow_link_root(self) -> str | None:
         """Where users open MLflow: the UI URL, else an http tracking URI, else nothing."""
+        from reviewops_operator.errors import redact  # status links are read by every tenant
+
         if self.mlflow_ui_url:
-            return self.mlflow_ui_url
+            return redact(self.mlflow_ui_url)
         if self.mlflow_tracking_uri.startswith(("http://", "https://")):
-            return self.mlflow_tracking_uri.rstrip("/")
+            return redact(self.mlflow_tracking_uri.rstrip("/"))
         return None
 
     @classmethod

@@ -20,7 +20,7 @@ from typing import Any
 import requests
 import urllib3
 
-from reviewops_operator.errors import ExternalError, classify_http, unreachable
+from reviewops_operator.errors import ExternalError, classify_http, redact, unreachable
 from reviewops_operator.identity import (
     MANAGED_BY,
     AnalysisRef,
@@ -73,7 +73,7 @@ def owned_update(ref: AnalysisRef, body: dict[str, Any], adopt: bool = False) ->
 
 def dashboard_link(grafana_url: str | None, uid: str) -> str | None:
     """Grafana's short link to a dashboard by uid (`/d/<uid>`), when Grafana's URL is known."""
-    return f"{grafana_url}/d/{uid}" if grafana_url else None
+    return redact(f"{grafana_url}/d/{uid}") if grafana_url else None
 
 
 def configmap_body(
