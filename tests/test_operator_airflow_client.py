@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,29 @@ def test_xcom_values_are_unwrapped_from_airflow_serializers() -> None:
     assert unwrap_xcom({"__classname__": "builtins.dict", "__version__": 1, "__data__": {"a": 1}}) == {"a": 1}
     assert unwrap_xcom({"__type": "dict", "__var": {"a": 2}}) == {"a": 2}
     assert unwrap_xcom("not json") == "not json"
+
+
+def test_a_rotated_password_file_is_read_at_the_next_token_fetch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewops_operator.runtime import build_runtime
+    from reviewops_operator.settings import Settings
+
+    secret = tmp_path / "password"
+    secret.write_text("first\n")
+    with FakeAirflow(password="first", token_ttl_seconds=1) as fake:
+        for key, value in {
+            "REVIEWOPS_AIRFLOW_URL": fake.url,
+            "REVIEWOPS_AIRFLOW_USERNAME": "admin",
+            "REVIEWOPS_AIRFLOW_PASSWORD_FILE": str(secret),
+            "REVIEWOPS_MLFLOW_TRACKING_URI": "http://127.0.0.1:1",
+            "REVIEWOPS_GRAFANA_MODE": "disabled",
+        }.items():
+            monkeypatch.setenv(key, value)
+        api = build_runtime(Settings.from_env()).deps.airflow
+        assert api.trigger(RUN, {}) is True
+        fake.password = "second"  # rotated in Airflow and in the mounted Secret, no restart
+        secret.write_text("second\n")
+        time.sleep(1.2)  # the token expires: the next call fetches a new one
+        assert api.trigger("after-rotation", {}) is True
+        assert fake.trigger_count("after-rotation") == 1

@@ -36,8 +36,9 @@ def build_runtime(settings: Settings) -> Runtime:
     """Create the clients from validated settings (no network calls happen here)."""
     airflow = AirflowRestClient(
         settings.airflow_url,
-        settings.airflow_user() or "",
-        settings.airflow_secret() or "",
+        # read at every token fetch / call, so rotated Secret files need no restart
+        lambda: settings.airflow_user() or "",
+        lambda: settings.airflow_secret() or "",
         settings.airflow_dag_id,
         timeout=settings.airflow_timeout_seconds,
         verify_tls=settings.airflow_verify_tls,
@@ -51,7 +52,9 @@ def build_runtime(settings: Settings) -> Runtime:
         )
     elif settings.grafana_mode is GrafanaMode.API and settings.grafana_url:
         dashboards = ApiDashboards(
-            settings.grafana_url, settings.grafana_secret() or "", timeout=settings.grafana_timeout_seconds
+            settings.grafana_url,
+            lambda: settings.grafana_secret() or "",
+            timeout=settings.grafana_timeout_seconds,
         )
     experiments = experiment_store(settings.mlflow_tracking_uri, timeout=settings.mlflow_timeout_seconds)
     return Runtime(deps=Deps(settings, airflow, experiments, dashboards), metrics=OperatorMetrics())

@@ -51,8 +51,8 @@ class AirflowRestClient:
     def __init__(
         self,
         url: str,
-        username: str,
-        password: str,
+        username: str | Callable[[], str],
+        password: str | Callable[[], str],
         dag_id: str,
         *,
         timeout: float = 10.0,
@@ -61,8 +61,8 @@ class AirflowRestClient:
         from airflow_client import client
 
         self._url = url.rstrip("/")
-        self._username = username
-        self._password = password
+        # Callables are read at every token fetch, so a rotated Secret file is picked up.
+        self._credentials = (username, password)
         self._dag_id = dag_id
         self._timeout = timeout
         self._verify = verify_tls
@@ -80,12 +80,18 @@ class AirflowRestClient:
         self._session = requests.Session()
 
     # --- auth ----------------------------------------------------------------------------------
+    @property
+    def _username(self) -> str:
+        value = self._credentials[0]
+        return value() if callable(value) else value
+
     def _fetch_token(self) -> None:
         url = f"{self._url}/auth/token"
+        secret = self._credentials[1]
         try:
             answer = self._session.post(
                 url,
-                json={"username": self._username, "password": self._password},
+                json={"username": self._username, "password": secret() if callable(secret) else secret},
                 timeout=self._timeout,
                 verify=self._verify,
             )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -193,16 +194,19 @@ def folder_uid(folder: str) -> str:
 class ApiDashboards:
     """`DashboardSink` over Grafana's HTTP API (a service-account token with Editor rights)."""
 
-    def __init__(self, grafana_url: str, token: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, grafana_url: str, token: str | Callable[[], str], *, timeout: float = 10.0) -> None:
         self._url = grafana_url.rstrip("/")
         self._timeout = timeout
         self._session = requests.Session()
-        self._session.headers["Authorization"] = f"Bearer {token}"
+        self._token = token  # a callable is read at every call: a rotated Secret file is picked up
 
     def _send(self, what: str, method: str, path: str, ok: tuple[int, ...], **kwargs: Any) -> Any:
         url = f"{self._url}{path}"
+        token = self._token() if callable(self._token) else self._token
         try:
-            answer = self._session.request(method, url, timeout=self._timeout, **kwargs)
+            answer = self._session.request(
+                method, url, timeout=self._timeout, headers={"Authorization": f"Bearer {token}"}, **kwargs
+            )
         except requests.RequestException as exc:
             raise unreachable("Grafana", what, url, exc) from exc
         if answer.status_code not in ok:
