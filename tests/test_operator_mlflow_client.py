@@ -28,18 +28,42 @@ TAGS = {"reviewops.io/namespace": "insights", "reviewops.io/name": "bm"}
 def check_contract(store: ExperimentStore, lookup: object) -> None:
     """Create, repeat, delete, restore: what the operator relies on, for any implementation."""
     name = "reviewops/insights/bm"
-    first = store.ensure(name, TAGS)
+    first = store.ensure(name, {**TAGS, "reviewops.io/uid": "u1"})
     assert first.created and not first.restored
+    # the analysis deleted and made again (new uid) takes its experiment back
     again = store.ensure(name, {**TAGS, "reviewops.io/uid": "u2"})
     assert again.experiment_id == first.experiment_id and not again.created
-    assert store.delete(name) is True
-    assert store.delete(name) is False  # already (soft-)deleted
-    restored = store.ensure(name, TAGS)
+    with pytest.raises(ExternalError) as stale:  # the earlier object may not delete it any more
+        store.delete(name, {**TAGS, "reviewops.io/uid": "u1"})
+    assert stale.value.reason == "ExperimentConflict"
+    assert store.delete(name, {**TAGS, "reviewops.io/uid": "u2"}) is True
+    assert store.delete(name, {**TAGS, "reviewops.io/uid": "u2"}) is False  # already (soft-)deleted
+    restored = store.ensure(name, {**TAGS, "reviewops.io/uid": "u2"})
     assert restored.restored and restored.experiment_id == first.experiment_id
-    assert store.delete("never/created") is False
+    assert store.delete("never/created", TAGS) is False
     experiment = lookup(name)  # type: ignore[operator]
     assert experiment["lifecycle_stage"] == "active"
     assert experiment["tags"]["reviewops.io/uid"] == "u2"
+    # Another namespace's analysis naming this experiment (or MLflow's own "Default") takes
+    # nothing over: a conflict, and the tags stay the owner's.
+    intruder = {"reviewops.io/namespace": "other-team", "reviewops.io/name": "bm", "reviewops.io/uid": "x"}
+    for target in (name, "Default"):
+        with pytest.raises(ExternalError) as taken:
+            store.ensure(target, intruder)
+        assert taken.value.reason == "ExperimentConflict" and not taken.value.transient
+        with pytest.raises(ExternalError):
+            store.delete(target, intruder)
+    assert "belongs to ReviewAnalysis insights/bm" in str(_conflict(store, name, intruder))
+    assert lookup(name)["tags"]["reviewops.io/namespace"] == "insights"  # type: ignore[operator]
+    assert lookup(name)["lifecycle_stage"] == "active"  # type: ignore[operator]
+
+
+def _conflict(store: ExperimentStore, name: str, tags: dict[str, str]) -> ExternalError:
+    try:
+        store.ensure(name, tags)
+    except ExternalError as exc:
+        return exc
+    raise AssertionError(f"{name} was taken over")
 
 
 @pytest.mark.slow

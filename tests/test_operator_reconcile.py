@@ -17,7 +17,7 @@ from reviewops_operator.clients.grafana import ConfigMapDashboards
 from reviewops_operator.clients.kube import api_client
 from reviewops_operator.clients.mlflow import MlflowLocalExperiments, MlflowRestExperiments
 from reviewops_operator.finalize import finalize
-from reviewops_operator.identity import AnalysisRef, dashboard_configmap_name
+from reviewops_operator.identity import AnalysisRef, dashboard_configmap_name, experiment_owner
 from reviewops_operator.passes import Deps, ObjectView, Outcome
 from reviewops_operator.reconcile import reconcile
 from reviewops_operator.settings import Settings
@@ -300,7 +300,7 @@ def test_delete_policy_cancels_runs_deletes_experiment_and_dashboard(
     assert farewell.errors == []
     assert {"RunCancelled", "ExperimentDeleted"} <= {n.reason for n in farewell.notes}
     assert airflow.run(f"ra__insights__{a.ref.name}__gen-1").state == "failed"
-    assert experiments.delete(f"reviewops/insights/{a.ref.name}") is False  # already deleted
+    assert experiments.delete(f"reviewops/insights/{a.ref.name}", experiment_owner(a.ref)) is False  # gone
     assert KubeClient(kube).get("v1", "ConfigMap", "insights", dashboard_configmap_name(a.ref)) is None
 
 
@@ -312,4 +312,4 @@ def test_retain_policy_leaves_runs_and_experiment(
     farewell = finalize(ObjectView(a.ref, a.spec, a.status), a.deps)
     assert {"RunsLeftRunning", "ExperimentRetained"} <= {n.reason for n in farewell.notes}
     assert airflow.run(f"ra__insights__{a.ref.name}__gen-1").state == "queued"
-    assert experiments.delete(f"reviewops/insights/{a.ref.name}") is True  # it was still there
+    assert experiments.delete(f"reviewops/insights/{a.ref.name}", experiment_owner(a.ref)) is True  # kept

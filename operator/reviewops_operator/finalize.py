@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from reviewops.spec import DeletionPolicy, ReviewAnalysisSpec, SpecError, parse_spec
 from reviewops_operator.errors import ExternalError
-from reviewops_operator.identity import dashboard_uid, experiment_name
+from reviewops_operator.identity import dashboard_uid, experiment_name, experiment_owner
 from reviewops_operator.passes import Deps, ObjectView
 from reviewops_operator.schedule import Note
 
@@ -59,7 +59,7 @@ def finalize(obj: ObjectView, deps: Deps) -> Farewell:
     name = experiment_name(ref, spec) if spec else status.mlflow.get("experimentName")
     if name and policy is DeletionPolicy.DELETE and (spec is None or spec.mlflow.enabled):
         try:
-            if deps.experiments.delete(name):
+            if deps.experiments.delete(name, experiment_owner(ref)):
                 out.notes.append(
                     Note(
                         "Normal",

@@ -112,6 +112,15 @@ def run_conf(ref: AnalysisRef, spec: ReviewAnalysisSpec, slot: str, run_id: str)
     }
 
 
+def experiment_owner(ref: AnalysisRef) -> dict[str, str]:
+    """The tags that say which ReviewAnalysis an MLflow experiment belongs to."""
+    return {
+        "reviewops.io/namespace": ref.namespace,
+        "reviewops.io/name": ref.name,
+        "reviewops.io/uid": ref.uid,
+    }
+
+
 def experiment_name(ref: AnalysisRef, spec: ReviewAnalysisSpec) -> str:
     """MLflow experiment: `reviewops/<namespace>/<name>` unless the spec overrides it."""
     return spec.mlflow.experiment_name or f"reviewops/{ref.namespace}/{ref.name}"

@@ -8,7 +8,13 @@ from reviewops.spec import ReviewAnalysisSpec
 from reviewops_operator.clients.mlflow import experiment_url
 from reviewops_operator.dashboard import render_analysis_dashboard
 from reviewops_operator.errors import ExternalError
-from reviewops_operator.identity import MANAGED_BY, dashboard_configmap_name, dashboard_uid, experiment_name
+from reviewops_operator.identity import (
+    MANAGED_BY,
+    dashboard_configmap_name,
+    dashboard_uid,
+    experiment_name,
+    experiment_owner,
+)
 from reviewops_operator.passes import Pass
 from reviewops_operator.schedule import Note
 from reviewops_operator.settings import GrafanaMode
@@ -39,9 +45,7 @@ def ensure_experiment(p: Pass, spec: ReviewAnalysisSpec) -> None:
     ref = p.obj.ref
     name = experiment_name(ref, spec)
     tags = {
-        "reviewops.io/namespace": ref.namespace,
-        "reviewops.io/name": ref.name,
-        "reviewops.io/uid": ref.uid,
+        **experiment_owner(ref),
         "reviewops.io/company": spec.company.name,
         "reviewops.io/managed-by": MANAGED_BY,
     }

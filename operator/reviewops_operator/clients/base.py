@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from reviewops_operator.errors import ExternalError
 from reviewops_operator.identity import AnalysisRef
 
 # Airflow DAG run states (DagRunState); only the last two are final.
@@ -59,10 +60,42 @@ class ExperimentStore(Protocol):
     """Creates, restores and deletes MLflow experiments by name."""
 
     def ensure(self, name: str, tags: dict[str, str]) -> Experiment:
-        """Make the experiment exist and be active, with these tags."""
+        """Make the experiment exist and be active, with these tags; an existing experiment
+        that another analysis (or nobody in ReviewOps) owns is an ExperimentConflict."""
 
-    def delete(self, name: str) -> bool:
-        """Soft-delete the experiment; False when there was none."""
+    def delete(self, name: str, owner: dict[str, str]) -> bool:
+        """Soft-delete the experiment if `owner` (OWNER_TAGS) owns it; False when there was none."""
+
+
+OWNER_TAGS = ("reviewops.io/namespace", "reviewops.io/name")
+UID_TAG = "reviewops.io/uid"
+
+
+def ownership_conflict(
+    name: str, existing: dict[str, str], owner: dict[str, str], *, same_uid: bool = False
+) -> ExternalError | None:
+    """None when the experiment's tags name `owner` (and its uid, with `same_uid`), else why not.
+
+    An analysis deleted and made again (same namespace and name, new uid) takes its experiment
+    back; deleting needs the very same object. Anything else is left untouched.
+    """
+    same_owner = all(existing.get(k) == owner.get(k) for k in OWNER_TAGS)
+    if same_owner and (not same_uid or existing.get(UID_TAG) == owner.get(UID_TAG)):
+        return None
+    holder = "/".join(existing.get(k, "") for k in OWNER_TAGS).strip("/")
+    if same_owner:
+        whose = f"belongs to another object named {holder} (uid {existing.get(UID_TAG)})"
+    elif holder:
+        whose = f"belongs to ReviewAnalysis {holder}"
+    else:
+        whose = "is not managed by ReviewOps"
+    return ExternalError(
+        "MLflow",
+        "ExperimentConflict",
+        f"MLflow experiment {name!r} {whose}; nothing was changed: set spec.mlflow.experimentName "
+        "to a name of this analysis' own",
+        transient=False,
+    )
 
 
 class DashboardSink(Protocol):

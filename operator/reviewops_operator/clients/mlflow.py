@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from reviewops_operator.clients.base import Experiment, ExperimentStore
+from reviewops_operator.clients.base import Experiment, ExperimentStore, ownership_conflict
 from reviewops_operator.errors import ExternalError, classify_http, unreachable
 
 SYSTEM = "MLflow"
@@ -117,12 +117,15 @@ class MlflowRestExperiments:
                     transient=True,
                 )
         experiment_id = str(current["experiment_id"])
+        known = _tags(current)
+        conflict = ownership_conflict(name, known, tags)
+        if conflict is not None:
+            raise conflict
         restored = current.get("lifecycle_stage") == _DELETED
         if restored:
             self._request(
                 f"restoring experiment {name!r}", "POST", "restore", json={"experiment_id": experiment_id}
             )
-        known = {t.get("key"): t.get("value") for t in current.get("tags", []) if isinstance(t, dict)}
         for key, value in tags.items():
             if known.get(key) != value:
                 self._request(
@@ -133,11 +136,14 @@ class MlflowRestExperiments:
                 )
         return Experiment(experiment_id=experiment_id, restored=restored)
 
-    def delete(self, name: str) -> bool:
-        """Soft-delete (MLflow never frees the name); False when absent or already deleted."""
+    def delete(self, name: str, owner: dict[str, str]) -> bool:
+        """Soft-delete (MLflow never frees the name) if `owner`'s; False when absent or deleted."""
         current = self._by_name(name)
         if current is None or current.get("lifecycle_stage") == _DELETED:
             return False
+        conflict = ownership_conflict(name, _tags(current), owner, same_uid=True)
+        if conflict is not None:
+            raise conflict
         self._request(
             f"deleting experiment {name!r}",
             "POST",
@@ -183,6 +189,9 @@ class MlflowLocalExperiments:
                     current = self._client.get_experiment_by_name(name)
                     if current is None:
                         raise
+            conflict = ownership_conflict(name, dict(current.tags), tags)
+            if conflict is not None:
+                raise conflict
             restored = current.lifecycle_stage == _DELETED
             if restored:
                 self._client.restore_experiment(current.experiment_id)
@@ -193,18 +202,29 @@ class MlflowLocalExperiments:
         except MlflowException as exc:
             raise self._fail(f"ensuring experiment {name!r}", exc) from exc
 
-    def delete(self, name: str) -> bool:
-        """Soft-delete; False when absent or already deleted."""
+    def delete(self, name: str, owner: dict[str, str]) -> bool:
+        """Soft-delete if `owner`'s; False when absent or already deleted."""
         from mlflow.exceptions import MlflowException
 
         try:
             current = self._client.get_experiment_by_name(name)
             if current is None or current.lifecycle_stage == _DELETED:
                 return False
+            conflict = ownership_conflict(name, dict(current.tags), owner, same_uid=True)
+            if conflict is not None:
+                raise conflict
             self._client.delete_experiment(current.experiment_id)
             return True
         except MlflowException as exc:
             raise self._fail(f"deleting experiment {name!r}", exc) from exc
+
+
+def _tags(experiment: dict[str, Any]) -> dict[str, str]:
+    return {
+        str(t.get("key")): str(t.get("value"))
+        for t in experiment.get("tags", [])
+        if isinstance(t, dict) and t.get("key") is not None
+    }
 
 
 def experiment_store(tracking_uri: str, *, timeout: float = 10.0) -> ExperimentStore:
