@@ -62,8 +62,12 @@ def test_a_configmap_of_that_name_made_by_someone_else_is_never_changed_or_delet
 ) -> None:
     server, client = kube
     name = dashboard_configmap_name(REF)
-    foreign = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"mine.json": "{}"},
-               "metadata": {"name": name, "namespace": "shared", "labels": {"grafana_dashboard": "1"}}}  # fmt: skip
+    foreign = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "data": {"mine.json": "{}"},
+        "metadata": {"name": name, "namespace": "shared", "labels": {"grafana_dashboard": "1"}},
+    }
     client.create(foreign)
     sink = ConfigMapDashboards(api_client(server.url), namespace="shared", grafana_url=None)
     for attempt in (
