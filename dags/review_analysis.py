@@ -40,6 +40,7 @@ components (the table below); a bad value is a DAG import error naming the varia
 | REVIEWOPS_POD_KUBERNETES_CONN_ID | | Airflow connection of the cluster (default: in-cluster) |
 | REVIEWOPS_POD_KUBECONFIG | | kubeconfig file, for an Airflow outside the cluster |
 | REVIEWOPS_POD_STARTUP_TIMEOUT_SECONDS | 600 | image pull + scheduling allowance |
+| REVIEWOPS_POD_GET_LOGS | true | follow the pod's log in the task log; false: poll its phase only |
 
 The analysis settings (REVIEWOPS_STORE_URL, REVIEWOPS_MLFLOW_TRACKING_URI, REVIEWOPS_ARTIFACTS_URL,
 REVIEWOPS_CONTACT, REVIEWOPS_TRUSTPILOT_BASE_URL) are read by the stages themselves: from the
@@ -102,6 +103,7 @@ class DagSettings(BaseSettings):
     pod_kubernetes_conn_id: str | None = None
     pod_kubeconfig: str | None = None
     pod_startup_timeout_seconds: int = Field(default=600, ge=10)
+    pod_get_logs: bool = True
 
     @field_validator(
         "pod_image_pull_secrets", "pod_env_from_secrets", "pod_env_from_configmaps", mode="before"
@@ -226,7 +228,7 @@ def kubernetes_task(settings: DagSettings, stage: str) -> Any:
         volumes=volumes,
         volume_mounts=mounts,
         do_xcom_push=stage == "publish",
-        get_logs=True,
+        get_logs=settings.pod_get_logs,  # false: where no kubelet serves logs (kwok, some sandboxes)
         on_finish_action="delete_succeeded_pod",  # a failed pod stays for `kubectl logs`
         # `durable` (Airflow 3.3+; reattach_on_restart before) defaults to True: a restarted
         # worker follows the running pod instead of starting a second one

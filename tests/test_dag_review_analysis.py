@@ -201,3 +201,17 @@ def test_bad_settings_name_the_variable(dag_module: ModuleType, monkeypatch: pyt
     monkeypatch.setenv("REVIEWOPS_DAG_MODE", "celery")
     with pytest.raises(ValidationError, match="dag_mode"):
         dag_module.DagSettings()
+
+
+def test_pod_logs_are_followed_unless_turned_off(
+    dag_module: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk import DAG
+
+    for name, value in POD_ENV.items():
+        monkeypatch.setenv(name, value)
+    with DAG("t_logs_on", schedule=None):
+        assert all(t.get_logs for t in dag_module.build_tasks(dag_module.DagSettings()))
+    monkeypatch.setenv("REVIEWOPS_POD_GET_LOGS", "false")  # no kubelet serves logs (kwok)
+    with DAG("t_logs_off", schedule=None):
+        assert not any(t.get_logs for t in dag_module.build_tasks(dag_module.DagSettings()))

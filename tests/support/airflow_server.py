@@ -134,6 +134,15 @@ class AirflowServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    # what the operator needs to log in (tests/support/operator_harness.py duck-types these)
+    @property
+    def username(self) -> str:
+        return USER
+
+    @property
+    def password(self) -> str:
+        return PASSWORD
+
     def environment(self) -> dict[str, str]:
         passwords = self.home / "passwords.json"
         passwords.write_text(json.dumps({USER: PASSWORD}))
@@ -249,9 +258,41 @@ class AirflowServer:
         raise TimeoutError(f"DAG {dag_id} not parsed within {timeout:.0f} s\n{self.logs()}")
 
     def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(self.dag_run(dag_id, run_id)["state"])
+
+    def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        """The dagRun as the REST API describes it (state, conf, queued_at, start/end dates)."""
         answer = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
         answer.raise_for_status()
-        return str(answer.json()["state"])
+        run: dict[str, Any] = answer.json()
+        return run
+
+    def dag_runs(self, dag_id: str, prefix: str = "") -> list[dict[str, Any]]:
+        """Every run of `dag_id` whose dag_run_id starts with `prefix`, oldest first."""
+        found: list[dict[str, Any]] = []
+        for offset in range(0, 10_000, 100):  # bounded: 100 pages of 100 runs
+            answer = self.call(
+                "GET", f"/dags/{dag_id}/dagRuns", params={"limit": 100, "offset": offset, "order_by": "id"}
+            )
+            answer.raise_for_status()
+            page = answer.json()["dag_runs"]
+            found += [r for r in page if str(r["dag_run_id"]).startswith(prefix)]
+            if len(page) < 100:
+                break
+        return found
+
+    def wait_for_state(self, dag_id: str, run_id: str, states: set[str], timeout: float) -> float:
+        """Seconds until the run exists and is in one of `states` (polled every 0.25 s)."""
+        started = time.monotonic()
+        state = "absent"
+        while time.monotonic() - started < timeout:
+            answer = self.call("GET", f"/dags/{dag_id}/dagRuns/{run_id}")
+            if answer.status_code == 200:
+                state = str(answer.json()["state"])
+                if state in states:
+                    return time.monotonic() - started
+            time.sleep(0.25)
+        raise TimeoutError(f"run {run_id} still {state} after {timeout:.0f} s, not in {sorted(states)}")
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout

@@ -33,6 +33,7 @@ from reviewops.stages.conf import RunConf, parse_conf
 
 if TYPE_CHECKING:
     from reviewops.pipeline import RunOptions
+    from reviewops.spec import ReviewAnalysisSpec
 
 STAGES = ("validate", "load", "preprocess", "sentiment", "topics", "insights", "publish")
 ANALYSIS_STAGES = ("load", "preprocess", "sentiment", "topics", "insights")  # timed in the summary
@@ -163,15 +164,40 @@ def _sentiment(ctx: StageContext) -> StageOutcome:
     conf = ctx.conf()
     reviews = io.read_source(ctx.store).reviews
     prepared = io.read_prepared(ctx.store, len(reviews))
-    if conf.spec.sentiment.model_uri and ctx.settings.mlflow_tracking_uri:
-        # an MLflow model URI (models:/..., runs:/...) resolves against the admin's server
-        os.environ.setdefault("MLFLOW_TRACKING_URI", ctx.settings.mlflow_tracking_uri)
+    spec, marker = _pinned_model(ctx, conf)
     with tempfile.TemporaryDirectory(prefix="reviewops-sentiment-") as tmp:
-        result = sentiment(conf.spec, reviews, prepared, ctx.options(conf, Path(tmp)), no_progress)
+        result = sentiment(spec, reviews, prepared, ctx.options(conf, Path(tmp)), no_progress)
         io.write_sentiment(ctx.store, result)  # uploads a trained model before tmp goes
     f1 = result.evaluation.macro_f1 if result.evaluation else None
     shown = f", macro-F1 {f1:.3f}" if f1 is not None else ""
-    return StageOutcome(f"{result.method} on {len(reviews)} reviews{shown}", marker={"macro_f1": f1})
+    used = f" with {marker['model_uri']}" if "model_uri" in marker else ""
+    return StageOutcome(
+        f"{result.method} on {len(reviews)} reviews{used}{shown}", marker={"macro_f1": f1, **marker}
+    )
+
+
+def _pinned_model(ctx: StageContext, conf: RunConf) -> tuple[ReviewAnalysisSpec, dict[str, Any]]:
+    """The spec to score with: a `models:/<name>@<alias>` URI pinned to the version it names now.
+
+    The run then scores with one known version even if another run moves the alias meanwhile,
+    and the sentiment marker (and publish's results and MLflow tags) say which.
+    """
+    spec, uri = conf.spec, conf.spec.sentiment.model_uri
+    tracking_uri = ctx.settings.mlflow_tracking_uri
+    if not uri or not tracking_uri:
+        return spec, {}
+    from reviewops.tracking import TrackingError, pin_alias
+
+    # an MLflow model URI (models:/..., runs:/...) resolves against the admin's server
+    os.environ.setdefault("MLFLOW_TRACKING_URI", tracking_uri)
+    try:
+        pinned = pin_alias(uri, tracking_uri)
+    except TrackingError as exc:
+        raise StageError(str(exc)) from exc
+    if pinned != uri:
+        sentiment = spec.sentiment.model_copy(update={"model_uri": pinned})
+        spec = spec.model_copy(update={"sentiment": sentiment})
+    return spec, {"model_uri": pinned, "requested_model_uri": uri}
 
 
 def _topics(ctx: StageContext) -> StageOutcome:
@@ -234,6 +260,9 @@ def _publish(ctx: StageContext) -> StageOutcome:
         )
         summary = outcome.summary
         _require_written(settings, conf, summary, outcome.warnings)
+        model = _model_results(conf, summary, sentiment.details, store.marker("sentiment"))
+        if model:
+            summary["model_registry"] = model
         store.put_tree(out, "publish")
     # where things went, as the artifact store names them (the worker's folder is gone)
     summary["outputs"].update(
@@ -243,12 +272,57 @@ def _publish(ctx: StageContext) -> StageOutcome:
         summary["outputs"]["sentiment_model"] = store.url("sentiment", io.MODEL_FILE)
     store.write_json("publish", "summary.json", summary)
     results = compact_results(summary)
+    if model:
+        results["model"] = model  # the registration decision, for the operator to show
     store.write_json("publish", "results.json", results)
     return StageOutcome(
         f"{n} reviews published (MLflow run {results['mlflowRunId'] or 'none'})",
         results=results,
         marker={"mlflow_run_id": results["mlflowRunId"]},
     )
+
+
+def _model_results(
+    conf: RunConf, summary: dict[str, Any], details: dict[str, Any], marker: dict[str, Any]
+) -> dict[str, Any]:
+    """Register the trained model when the spec asks (spec.mlflow.registerModel), and say
+    which model scored the run; {} when neither applies. Registration failures fail publish."""
+    from reviewops.tracking import (
+        TrackingError,
+        held_out_f1,
+        register_model,
+        registered_model_name,
+        tag_run,
+    )
+
+    outputs = summary["outputs"]
+    tracking_uri, mlflow_run_id = outputs.get("mlflow_tracking_uri"), outputs.get("mlflow_run_id")
+    block: dict[str, Any] = {}
+    try:
+        if "model_uri" in marker:  # scored with a model from elsewhere (an alias pinned to a version)
+            block["scoredWith"] = marker["model_uri"]
+            if tracking_uri and mlflow_run_id:
+                tag_run(tracking_uri, mlflow_run_id, {"reviewops.sentiment.model_uri": marker["model_uri"]})
+        if not conf.spec.mlflow.register_model:
+            return block
+        model_uri = outputs.get("sentiment_model_uri")
+        if details.get("model") != "trained" or not model_uri or not tracking_uri or not mlflow_run_id:
+            return {
+                **block,
+                "registered": False,
+                "reason": "no model was trained and logged in this run (registerModel registers "
+                "the model of sentiment.method supervised without modelUri)",
+            }
+        registration = register_model(
+            tracking_uri=tracking_uri,
+            name=registered_model_name(conf.analysis_key),
+            model_uri=str(model_uri),
+            mlflow_run_id=str(mlflow_run_id),
+            macro_f1=held_out_f1(summary),
+        )
+    except TrackingError as exc:
+        raise StageError(str(exc)) from exc
+    return {**block, "registered": True, **registration.results()}
 
 
 def _require_written(
