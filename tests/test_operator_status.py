@@ -142,3 +142,23 @@ def test_bookkeeping_is_written_to_annotations_only_when_it_changes() -> None:
     current = {HANDLED_RUN_NOW_ANNOTATION: "v1", TRIGGERED_GENERATION_ANNOTATION: "3"}
     assert bookkeeping_patch(status, current) == {HANDLED_RUN_NOW_ANNOTATION: "v2"}
     assert bookkeeping_patch(AnalysisStatus(), current) == {}
+
+
+def test_the_model_decision_of_publish_reaches_the_status_typed_fields_only() -> None:
+    from reviewops_operator.status import results_from_summary
+
+    summary = {
+        "reviews": 300,
+        "model": {
+            "name": "reviewops.insights.bm", "version": "3", "registered": True, "macroF1": 0.81,
+            "championBefore": "2", "championMacroF1": 0.79, "promoted": True, "champion": "3",
+            "reason": "0.810 >= 0.790", "uri": "models:/reviewops.insights.bm@champion",
+            "unknown": "dropped", "promotedAt": 5,
+        },
+    }  # fmt: skip
+    model = results_from_summary(summary)["model"]
+    assert model["version"] == "3" and model["promoted"] is True and model["championMacroF1"] == 0.79
+    assert "unknown" not in model and "promotedAt" not in model
+    bad = results_from_summary({"model": {"version": 3, "promoted": "yes", "macroF1": True}})
+    assert "model" not in bad  # nothing well typed: no block at all
+    assert "model" not in results_from_summary({"reviews": 1})

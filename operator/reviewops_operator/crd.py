@@ -265,6 +265,29 @@ def status_schema() -> dict[str, Any]:
             },
             "macroF1": _num("Sentiment macro-F1 against star labels."),
             "coherence": _num("Topic coherence of the chosen model."),
+            "model": _obj(
+                "The sentiment model: its registered version and the champion decision "
+                "(spec.mlflow.registerModel), or the model that scored the run (sentiment.modelUri).",
+                {
+                    "name": _str("Registered model name (reviewops.<namespace>.<name>)."),
+                    "version": _str("The version this run registered."),
+                    "registered": {
+                        "description": "Whether this run registered a version.",
+                        "type": "boolean",
+                    },
+                    "macroF1": _num("Held-out macro-F1 of this run's model."),
+                    "championBefore": _str("The version the champion alias named before this run."),
+                    "championMacroF1": _num("Held-out macro-F1 of that champion (its own run's data)."),
+                    "promoted": {
+                        "description": "Whether the champion alias moved to this version.",
+                        "type": "boolean",
+                    },
+                    "champion": _str("The version the champion alias names now."),
+                    "reason": _str("Why the alias moved, stayed, or no version was registered."),
+                    "uri": _str("models:/<name>@champion"),
+                    "scoredWith": _str("The model URI (a version) that scored this run, when reused."),
+                },
+            ),
         },
     )
     return _obj(

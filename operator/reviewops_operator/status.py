@@ -319,8 +319,29 @@ def results_from_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
         "negativeDrivers": labels("negativeDrivers"),
         "macroF1": number("macroF1"),
         "coherence": number("coherence"),
+        "model": _model_block(summary.get("model")),
     }
     return {k: v for k, v in results.items() if v is not None}
+
+
+_MODEL_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str, "version": str, "registered": bool, "macroF1": (int, float), "championBefore": str,
+    "championMacroF1": (int, float), "promoted": bool, "champion": str, "reason": str, "uri": str,
+    "scoredWith": str,
+}  # fmt: skip
+
+
+def _model_block(block: object) -> dict[str, Any] | None:
+    """The publish task's model block (registration and champion decision), typed fields only."""
+    if not isinstance(block, Mapping):
+        return None
+    kept = {
+        key: block[key]
+        for key, kind in _MODEL_FIELDS.items()
+        # a bool is an int to isinstance: only boolean fields take one
+        if isinstance(block.get(key), kind) and (kind is bool or not isinstance(block.get(key), bool))
+    }
+    return kept or None
 
 
 def merge_diff(current: Any, new: Any) -> Any:
