@@ -27,7 +27,7 @@ test: setup  ## the whole test suite (starts the servers it needs on 127.0.0.1)
 lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen mypy
-	$(UV) run --frozen mypy --strict dags/review_analysis.py
+	$(UV) run --frozen mypy --strict dags/review_analysis.py dashboards/build.py
 
 bench: setup
 	$(UV) run --frozen python bench/bench_pipeline.py

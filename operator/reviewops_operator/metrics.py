@@ -5,12 +5,22 @@ Schedule metrics mirror kube-state-metrics' CronJob metrics (kube_cronjob_next_s
 ..._status_active) so existing alerting habits carry over. Per-analysis series carry only
 `namespace` and `name` (plus a fixed `result` / `sentiment` value): cardinality is bounded by the
 number of ReviewAnalysis objects, and every series of an analysis is removed when it is deleted.
+
+The label `namespace` is the analysis' namespace. A ServiceMonitor scrape adds its own `namespace`
+target label (the operator pod's), so the chart's ServiceMonitor sets `honorLabels: true`, as
+kube-prometheus-stack does for kube-state-metrics: the analysis' namespace is kept, and series
+without one (reconciles, process) get the operator's. `_created` samples are not exposed: one per
+labelled counter/histogram series, they double the per-analysis series count and say nothing a
+dashboard or alert uses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -18,20 +28,37 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Metric,
     generate_latest,
 )
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from reviewops.spec import ReviewAnalysisSpec
+from reviewops_operator.clients.base import SUCCESS
 from reviewops_operator.identity import AnalysisRef, parse_time
 from reviewops_operator.passes import Observations
-from reviewops_operator.status import READY, AnalysisStatus
+from reviewops_operator.schedule import next_slot
+from reviewops_operator.status import READY, SCHEDULED, AnalysisStatus, RunRecord
 
 _LABELS = ("namespace", "name")
 _RESULTS = ("success", "failed")
 _SENTIMENTS = ("positive", "neutral", "negative")
 _LATENCY_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
+_DURATION_BUCKETS = (30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 86400)
+
+
+class _WithoutCreated:
+    """A collector showing another registry's metrics minus their `_created` samples."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self._source.collect():
+            kept = copy.copy(metric)
+            kept.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+            yield kept
 
 
 class OperatorMetrics:
@@ -39,6 +66,8 @@ class OperatorMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._exposed = CollectorRegistry(auto_describe=False)
+        self._exposed.register(_WithoutCreated(self.registry))
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         r = self.registry
@@ -105,6 +134,39 @@ class OperatorMetrics:
             _LABELS,
             registry=r,
         )
+        self.schedule_interval = Gauge(
+            "reviewops_analysis_schedule_interval_seconds",
+            "Time between the next slot and the one after it (cron analyses that are not suspended).",
+            _LABELS,
+            registry=r,
+        )
+        self.scheduled_since = Gauge(
+            "reviewops_analysis_scheduled_since_timestamp_seconds",
+            "When scheduling last became active (Scheduled condition turned True; Unix time).",
+            _LABELS,
+            registry=r,
+        )
+        self.last_run_succeeded = Gauge(
+            "reviewops_analysis_last_run_succeeded",
+            "1 when the latest finished run succeeded, 0 when it failed.",
+            _LABELS,
+            registry=r,
+        )
+        self.last_run_duration = Gauge(
+            "reviewops_analysis_last_run_duration_seconds",
+            "Trigger to end of the latest finished run.",
+            _LABELS,
+            registry=r,
+        )
+        self.run_duration = Histogram(
+            "reviewops_analysis_run_duration_seconds",
+            "Trigger to end of finished runs (all analyses).",
+            ["result"],
+            buckets=_DURATION_BUCKETS,
+            registry=r,
+        )
+        for result in _RESULTS:  # zeros from the start, so rate() sees the first run too
+            self.run_duration.labels(result)
         self._per_analysis: tuple[Gauge, ...] = (
             self.next_schedule,
             self.last_schedule,
@@ -116,12 +178,19 @@ class OperatorMetrics:
             self.mean_rating,
             self.coherence,
             self.macro_f1,
+            self.schedule_interval,
+            self.scheduled_since,
+            self.last_run_succeeded,
+            self.last_run_duration,
         )
 
     def observe(self, ref: AnalysisRef, seen: Observations) -> None:
         """Count finished runs and record start latencies from one reconcile."""
         for record in seen.finished:
             self.runs.labels(ref.namespace, ref.name, record.state).inc()
+            seconds = _duration(record)
+            if seconds is not None:
+                self.run_duration.labels(record.state).observe(seconds)
         for seconds in seen.start_latencies:
             self.start_latency.observe(seconds)
 
@@ -141,6 +210,16 @@ class OperatorMetrics:
                     gauge.remove(*labels)
             else:
                 gauge.labels(*labels).set(moment.timestamp())
+        self._set_or_remove(self.schedule_interval, labels, _interval(spec, status))
+        scheduled = status.condition(SCHEDULED)
+        active = scheduled is not None and scheduled.status == "True"
+        since = parse_time(scheduled.last_transition_time) if scheduled and active else None
+        self._set_or_remove(self.scheduled_since, labels, since.timestamp() if since else None)
+        latest = status.latest_finished()
+        self._set_or_remove(
+            self.last_run_succeeded, labels, None if latest is None else float(latest.state == SUCCESS)
+        )
+        self._set_or_remove(self.last_run_duration, labels, None if latest is None else _duration(latest))
         self.suspend.labels(*labels).set(1 if spec is not None and spec.suspend else 0)
         self.active.labels(*labels).set(len(status.runs_in_flight()))
         self.ready.labels(*labels).set(1 if status.is_true(READY) else 0)
@@ -171,9 +250,32 @@ class OperatorMetrics:
             if _has(self.runs, (*labels, result)):
                 self.runs.remove(*labels, result)
 
+    @staticmethod
+    def _set_or_remove(gauge: Gauge, labels: tuple[str, str], value: float | None) -> None:
+        if value is not None:
+            gauge.labels(*labels).set(value)
+        elif _has(gauge, labels):
+            gauge.remove(*labels)
+
     def render(self) -> bytes:
-        """The exposition text of every metric."""
-        return generate_latest(self.registry)
+        """The exposition text of every metric, without `_created` samples."""
+        return generate_latest(self._exposed)
+
+
+def _duration(record: RunRecord) -> float | None:
+    started, finished = parse_time(record.started_at), parse_time(record.finished_at)
+    if started is None or finished is None or finished < started:
+        return None
+    return (finished - started).total_seconds()
+
+
+def _interval(spec: ReviewAnalysisSpec | None, status: AnalysisStatus) -> float | None:
+    """Seconds between the next slot and the one after it (None: one-shot, suspended, no slot)."""
+    upcoming = parse_time(status.next_schedule_time)
+    if spec is None or not spec.schedule or spec.suspend or upcoming is None:
+        return None
+    after = next_slot(spec.schedule, ZoneInfo(spec.time_zone), upcoming)
+    return None if after is None else (after - upcoming).total_seconds()
 
 
 def _has(metric: Gauge | Counter, labels: tuple[str, ...]) -> bool:

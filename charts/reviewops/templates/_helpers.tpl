@@ -24,3 +24,28 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
+
+{{- define "reviewops.selectorLabels" -}}
+app.kubernetes.io/name: reviewops
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{/* The `job` label of the operator's series (the metrics Service's name under a ServiceMonitor). */}}
+{{- define "reviewops.job" -}}
+{{- default (include "reviewops.fullname" .) .Values.metrics.job -}}
+{{- end -}}
+
+{{- define "reviewops.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* Where the analysis dashboard template is read from. */}}
+{{- define "reviewops.templateDir" -}}
+{{- default "/etc/reviewops/dashboards" .Values.grafana.dashboardTemplateDir -}}
+{{- end -}}
+
+{{/* Mount the chart's analysis.json (a ConfigMap) unless another folder is named. */}}
+{{- define "reviewops.mountTemplate" -}}
+{{- if and (ne .Values.grafana.mode "disabled") (not .Values.grafana.dashboardTemplateDir) -}}true{{- end -}}
+{{- end -}}
