@@ -363,6 +363,7 @@ def test_a_failing_source_fails_the_run_with_its_reason_on_the_status(world: Wor
     condition = _condition(obj, "RunSucceeded")
     assert (condition["status"], condition["reason"]) == ("False", "RunFailed")
     assert run_id in condition["message"]
+    assert "failed at task load (try 2 of 2)" in condition["message"], condition["message"]
     assert (obj["status"]["failedRuns"], obj["status"]["succeededRuns"]) == (1, 0)
     assert "results" not in obj["status"]
     assert _condition(obj, "Ready")["status"] == "True"  # the analysis is fine, its run failed

@@ -122,9 +122,12 @@ def test_every_answer_matches_airflows_response_schema(airflow: FakeAirflow, spe
         ("PATCH", base + "/dagRuns/r1", {"state": "failed"}, headers),
         ("GET", base + "/dagRuns/r1/taskInstances/publish/xcomEntries/return_value", None, headers),
         ("GET", base + "/dagRuns/r1", None, {}),
+        ("GET", base + "/dagRuns/r1/taskInstances?state=failed", None, headers),
     ]
     statuses = []
-    for method, url, body, extra in calls:
+    for i, (method, url, body, extra) in enumerate(calls):
+        if i == len(calls) - 1:
+            airflow.fail_run("r1", task="load", tries=2)
         answer = requests.request(method, url, json=body, headers=extra, timeout=5)
         statuses.append(answer.status_code)
         path = url.split(airflow.url, 1)[1].split("?")[0]
@@ -133,7 +136,8 @@ def test_every_answer_matches_airflows_response_schema(airflow: FakeAirflow, spe
         validator = Draft202012Validator({**schema, "components": {"schemas": specs["schemas"]}})
         errors = [e.message for e in validator.iter_errors(answer.json())]
         assert errors == [], f"{method} {path} -> {answer.status_code}: {errors}"
-    assert statuses == [201, 401, 200, 404, 200, 200, 409, 422, 200, 404, 200, 404, 401]
+    assert statuses == [201, 401, 200, 404, 200, 200, 409, 422, 200, 404, 200, 404, 401, 200]
+    assert answer.json()["task_instances"][0]["task_id"] == "load"  # the failed task, schema-valid
 
 
 def test_tokens_are_checked(airflow: FakeAirflow) -> None:

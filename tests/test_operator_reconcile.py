@@ -158,11 +158,13 @@ def test_a_failed_run_is_counted_and_reported(
     a = make(airflow, experiments, kube)  # one-shot
     a.step(T0)
     run_id = f"ra__insights__{a.ref.name}__gen-1"
-    airflow.fail_run(run_id)
+    airflow.fail_run(run_id, task="load", tries=3)
     failed = a.step(T0 + dt.timedelta(minutes=1))
     assert a.status.phase == "Failed" and a.status.failed_runs == 1
     assert a.condition("RunSucceeded") == ("False", "RunFailed")
     assert [(n.type, n.reason) for n in failed.notes] == [("Warning", "RunFailed")]
+    # The user is told where it failed, not only to go and look.
+    assert f"run {run_id} failed at task load (try 3 of 3)" in failed.notes[0].message
 
 
 def test_restart_mid_run_never_triggers_twice(

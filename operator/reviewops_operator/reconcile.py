@@ -60,10 +60,19 @@ def _finish(p: Pass, record: RunRecord, state: str, ended: dt.datetime | None) -
             if isinstance(summary.get("mlflowRunId"), str):
                 p.status.mlflow["lastRunId"] = summary["mlflowRunId"]
     else:
-        message = f"run {done.run_id} failed; see its task logs in Airflow"
+        message = f"run {done.run_id} failed{_where_it_failed(p, done.run_id)}; see its task logs in Airflow"
         p.condition(RUN_SUCCEEDED, False, "RunFailed", message)
         p.notes.append(Note("Warning", "RunFailed", message))
     return True
+
+
+def _where_it_failed(p: Pass, run_id: str) -> str:
+    """` at task load (try 2 of 2)`, or '' when Airflow cannot say (the run is closed anyway)."""
+    try:
+        failed = p.deps.airflow.failed_tasks(run_id)
+    except ExternalError:
+        return ""
+    return f" at task {', '.join(t.describe() for t in failed)}" if failed else ""
 
 
 def _poll_runs(p: Pass) -> bool:

@@ -11,6 +11,7 @@ that document and drives the fake with apache-airflow-client 3.3.2):
     GET   /api/v2/dags/{dag_id}/dagRuns/{run_id}        DAGRunResponse, 404
     PATCH /api/v2/dags/{dag_id}/dagRuns/{run_id}        DAGRunResponse (state, note), 404, 422
     GET   .../dagRuns/{run_id}/taskInstances/{task}/xcomEntries/{key}   XComResponseNative, 404
+    GET   .../dagRuns/{run_id}/taskInstances?state=failed             TaskInstanceCollectionResponse
 
 Every /api/v2 call needs `Authorization: Bearer <token>`: 401 "Not authenticated" without one,
 401 "Token Expired", 403 "Invalid JWT token". Runs never move by themselves: a test starts,
@@ -39,6 +40,7 @@ from tests.support.fake_airflow_payloads import (
     dag_response,
     now,
     problem,
+    task_instance,
     unique_violation,
     xcom_entry,
 )
@@ -80,6 +82,11 @@ ROUTES: list[tuple[str, re.Pattern[str], str]] = [
             r"/xcomEntries/(?P<key>[^/]+)$"
         ),
         "get_xcom",
+    ),
+    (
+        "GET",
+        re.compile(r"^/api/v2/dags/(?P<dag>[^/]+)/dagRuns/(?P<run>[^/]+)/taskInstances$"),
+        "task_instances",
     ),
 ]
 
@@ -171,11 +178,15 @@ class FakeAirflow:
         run.xcom[(PUBLISH_TASK, "return_value")] = result
         run.state, run.end_date = "success", now()
 
-    def fail_run(self, run_id: str, dag_id: str = "review_analysis") -> None:
-        """-> failed (no XCom)."""
+    def fail_run(
+        self, run_id: str, dag_id: str = "review_analysis", task: str | None = None, tries: int = 1
+    ) -> None:
+        """-> failed (no XCom); `task` is the task instance that failed, after `tries` tries."""
         run = self.run(run_id, dag_id)
         run.start_date = run.start_date or now()
         run.state, run.end_date = "failed", now()
+        if task is not None:
+            run.failed_tasks.append((task, tries, tries - 1))
 
     def all_runs(self) -> list[DagRun]:
         """Every stored run, in trigger order (a snapshot: safe while the server adds runs)."""
@@ -381,6 +392,18 @@ class FakeAirflow:
         if "note" in body:
             run.note = body["note"]
         return 200, run.as_response(self.username)
+
+    def _task_instances(
+        self, groups: dict[str, str], query: dict[str, list[str]], *_: Any
+    ) -> tuple[int, Json]:
+        run = self._find_run(groups)
+        wanted = set(query.get("state", [])) or {"failed"}
+        items = [
+            task_instance(run, task, tries, max_tries, "failed")
+            for task, tries, max_tries in run.failed_tasks
+            if "failed" in wanted
+        ]
+        return 200, {"task_instances": items, "total_entries": len(items)}
 
     def _get_xcom(self, groups: dict[str, str], query: dict[str, list[str]], *_: Any) -> tuple[int, Json]:
         run = self._find_run(groups)

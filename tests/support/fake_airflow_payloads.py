@@ -45,6 +45,7 @@ class DagRun:
     start_date: dt.datetime | None = None
     end_date: dt.datetime | None = None
     xcom: dict[tuple[str, str], Any] = field(default_factory=dict)
+    failed_tasks: list[tuple[str, int, int]] = field(default_factory=list)  # (task, try, max tries)
 
     def as_response(self, user: str) -> Json:
         """The DAGRunResponse body."""
@@ -134,6 +135,22 @@ def xcom_entry(run: DagRun, task_id: str, key: str, value: Any) -> Json:
         "map_index": -1, "task_id": task_id, "dag_id": run.dag_id, "run_id": run.run_id,
         "dag_display_name": run.dag_id, "task_display_name": task_id, "run_after": iso(run.queued_at),
         "value": value,
+    }  # fmt: skip
+
+
+def task_instance(run: DagRun, task_id: str, try_number: int, max_tries: int, state: str) -> Json:
+    """A TaskInstanceResponse body (every field Airflow's schema requires)."""
+    return {
+        "id": f"00000000-0000-4000-8000-{abs(hash((run.run_id, task_id))) % 10**12:012d}",
+        "task_id": task_id, "dag_id": run.dag_id, "dag_run_id": run.run_id, "map_index": -1,
+        "logical_date": run.logical_date, "run_after": iso(run.queued_at), "start_date": iso(run.start_date),
+        "end_date": iso(run.end_date), "duration": 1.0, "state": state, "try_number": try_number,
+        "max_tries": max_tries, "task_display_name": task_id, "dag_display_name": run.dag_id,
+        "hostname": "worker", "unixname": "airflow", "pool": "default_pool", "pool_slots": 1,
+        "queue": "default", "priority_weight": 1, "operator": "BashOperator", "operator_name": "BashOperator",
+        "queued_when": iso(run.queued_at), "scheduled_when": iso(run.queued_at), "pid": 4242,
+        "executor": None, "executor_config": "{}", "note": None, "rendered_map_index": None,
+        "trigger": None, "triggerer_job": None, "dag_version": dag_version(run.dag_id),
     }  # fmt: skip
 
 

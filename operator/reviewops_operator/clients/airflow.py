@@ -16,7 +16,7 @@ from typing import Any
 import requests
 import urllib3
 
-from reviewops_operator.clients.base import FAILED, TERMINAL_STATES, RunInfo
+from reviewops_operator.clients.base import FAILED, TERMINAL_STATES, FailedTask, RunInfo
 from reviewops_operator.errors import ExternalError, classify_http, unreachable
 
 SYSTEM = "Airflow"
@@ -74,6 +74,7 @@ class AirflowRestClient:
         self._runs = client.DagRunApi(api)
         self._dags = client.DAGApi(api)
         self._xcoms = client.XComApi(api)
+        self._tasks = client.TaskInstanceApi(api)
         self._models = client
         self._lock = threading.Lock()
         self._unpaused = False
@@ -217,6 +218,27 @@ class AirflowRestClient:
         )
         if status not in (200, 404):
             raise self._fail(f"cancelling run {run_id}", path, status, payload)
+
+    def failed_tasks(self, run_id: str) -> list[FailedTask]:
+        """The run's failed task instances (task id, try number, retries allowed)."""
+        path = f"/api/v2/dags/{self._dag_id}/dagRuns/{run_id}/taskInstances"
+        status, payload = self._call(
+            f"reading the failed tasks of run {run_id}",
+            path,
+            lambda: self._tasks.get_task_instances_without_preload_content(
+                self._dag_id, run_id, state=["failed"], _request_timeout=self._timeout
+            ),
+        )
+        if status == 404:
+            return []
+        if status != 200 or not isinstance(payload, dict):
+            raise self._fail(f"reading the failed tasks of run {run_id}", path, status, payload)
+        items = payload.get("task_instances")
+        return [
+            FailedTask(str(t.get("task_id")), int(t.get("try_number") or 0), int(t.get("max_tries") or 0))
+            for t in (items if isinstance(items, list) else [])
+            if isinstance(t, dict) and t.get("task_id")
+        ]
 
     def results(self, run_id: str) -> dict[str, Any] | None:
         """The `publish` task's return value (the analysis summary), or None when absent."""

@@ -31,6 +31,19 @@ class RunInfo:
     end_date: dt.datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FailedTask:
+    """A task instance of a run that ended failed."""
+
+    task_id: str
+    try_number: int
+    max_tries: int  # retries allowed: tries = max_tries + 1
+
+    def describe(self) -> str:
+        """e.g. `load (try 2 of 2)`."""
+        return f"{self.task_id} (try {self.try_number} of {self.max_tries + 1})"
+
+
 class AirflowApi(Protocol):
     """Triggers and follows DAG runs of the analysis DAG."""
 
@@ -42,6 +55,9 @@ class AirflowApi(Protocol):
 
     def cancel(self, run_id: str) -> None:
         """Mark a run failed so Airflow stops it; a finished or missing run is left alone."""
+
+    def failed_tasks(self, run_id: str) -> list[FailedTask]:
+        """The task instances that failed in a run (empty when none or unknown)."""
 
     def results(self, run_id: str) -> dict[str, Any] | None:
         """The summary the DAG's `publish` task returned, or None when it published nothing."""
