@@ -70,7 +70,17 @@ def test_experiment_name_defaults_to_namespace_and_name_unless_overridden() -> N
     plain = parse_spec({"company": {"name": "BM"}})
     custom = parse_spec({"company": {"name": "BM"}, "mlflow": {"experimentName": "team/bm"}})
     assert experiment_name(REF, plain) == "reviewops/insights/backmarket-en"
-    assert experiment_name(REF, custom) == "team/bm"
+    assert experiment_name(REF, custom) == "reviewops/insights/team/bm"  # confined to its namespace
+    for foreign in ("reviewops/other-team/backmarket-en", "Default"):
+        spec = parse_spec({"company": {"name": "BM"}, "mlflow": {"experimentName": foreign}})
+        assert experiment_name(REF, spec) == f"reviewops/insights/{foreign}"
+    mine = parse_spec({"company": {"name": "BM"}, "mlflow": {"experimentName": "reviewops/insights/bm"}})
+    assert experiment_name(REF, mine) == "reviewops/insights/bm"
+    # the DAG's publish logs to the same experiment the operator made
+    from reviewops.spec import experiment_name_for
+
+    assert experiment_name_for("insights/backmarket-en", custom) == experiment_name(REF, custom)
+    assert experiment_name_for("local-slug", custom) == "team/bm"  # a local run: as given
 
 
 def test_grafana_uid_is_stable_short_and_differs_per_analysis() -> None:

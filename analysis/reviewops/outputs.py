@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewops.insights import Insights
 from reviewops.records import Prepared, SentimentResult, SourceResult, TopicResult
-from reviewops.spec import ReviewAnalysisSpec, spec_to_dict
+from reviewops.spec import ReviewAnalysisSpec, experiment_name_for, spec_to_dict
 from reviewops.summary import build_summary
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ def _log_mlflow(
 
     topics_path = out / "topics.json"
     _write_json(topics_path, {"topics": summary["topics"]})
-    experiment = spec.mlflow.experiment_name or f"reviewops/{analysis}"
+    experiment = experiment_name_for(analysis, spec)
     log_model = None
     if isinstance(model_path, str) and Path(model_path).exists():
         from reviewops.sentiment import log_model_to_mlflow

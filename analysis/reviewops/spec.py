@@ -253,7 +253,10 @@ class MlflowOptions(_Model):
     experiment_name: str | None = Field(
         default=None,
         max_length=256,
-        description="Override the experiment name (default: reviewops/<namespace>/<name>).",
+        description=(
+            "Experiment name (default: reviewops/<namespace>/<name>); in a cluster it is always "
+            "under reviewops/<namespace>/, so one namespace cannot write into another's."
+        ),
     )
     register_model: bool = Field(
         default=False, description="Register the trained sentiment model in the model registry."
@@ -417,6 +420,23 @@ def load_manifest(path: Path) -> ReviewAnalysis:
             except ValidationError as exc:
                 raise SpecError(f"{path}: {describe_errors(exc, prefix='')}".replace(": .", ": ")) from exc
     raise SpecError(f"{path}: no document with kind: {KIND}")
+
+
+def experiment_name_for(analysis: str, spec: ReviewAnalysisSpec) -> str:
+    """The MLflow experiment of an analysis (`namespace/name` in a cluster, a slug locally).
+
+    In a cluster the name always starts with `reviewops/<namespace>/`: an override is put under
+    it, so an object of one namespace can never name another namespace's experiment (or MLflow's
+    `Default`). The operator (which creates it) and the DAG's publish (which logs to it) both
+    call this function. A local run's override is used as given: the user owns that store.
+    """
+    override = spec.mlflow.experiment_name
+    if not override:
+        return f"reviewops/{analysis}"
+    if "/" not in analysis:
+        return override
+    prefix = f"reviewops/{analysis.split('/', 1)[0]}/"
+    return override if override.startswith(prefix) else prefix + override
 
 
 def spec_to_dict(spec: ReviewAnalysisSpec) -> dict[str, Any]:

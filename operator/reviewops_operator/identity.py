@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reviewops.spec import API_GROUP, API_VERSION, KIND, ReviewAnalysisSpec, spec_to_dict
+from reviewops.spec import API_GROUP, API_VERSION, KIND, ReviewAnalysisSpec, experiment_name_for, spec_to_dict
 
 RUN_NOW_ANNOTATION = f"{API_GROUP}/run-now"
 # The operator's bookkeeping lives in annotations, not status: the CRD's status schema is the
@@ -122,8 +122,9 @@ def experiment_owner(ref: AnalysisRef) -> dict[str, str]:
 
 
 def experiment_name(ref: AnalysisRef, spec: ReviewAnalysisSpec) -> str:
-    """MLflow experiment: `reviewops/<namespace>/<name>` unless the spec overrides it."""
-    return spec.mlflow.experiment_name or f"reviewops/{ref.namespace}/{ref.name}"
+    """MLflow experiment: `reviewops/<namespace>/<name>`, or the spec's name under
+    `reviewops/<namespace>/` (reviewops.spec.experiment_name_for, shared with the DAG)."""
+    return experiment_name_for(ref.key, spec)
 
 
 def dashboard_uid(ref: AnalysisRef) -> str:
