@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,3 +23,19 @@ def shared_data() -> Path:
             f"real third-party data not found at {SHARED_DATA} (only CI and dev machines have it)"
         )
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _mlflow_tracking_uri_stays_in_its_module() -> Iterator[None]:
+    """`mlflow.set_tracking_uri` sets a process global and MLFLOW_TRACKING_URI; a test module that
+    left them pointing at its (stopped) server made later modules' runs log there, or time out."""
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        mlflow.set_tracking_uri(before)  # None unsets the variable too
+    if before is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = before
