@@ -43,8 +43,10 @@ components (the table below); a bad value is a DAG import error naming the varia
 | REVIEWOPS_POD_GET_LOGS | true | follow the pod's log in the task log; false: poll its phase only |
 
 The analysis settings (REVIEWOPS_STORE_URL, REVIEWOPS_MLFLOW_TRACKING_URI, REVIEWOPS_ARTIFACTS_URL,
-REVIEWOPS_CONTACT, REVIEWOPS_TRUSTPILOT_BASE_URL) are read by the stages themselves: from the
-worker's environment in local mode, from the env Secrets/ConfigMaps in kubernetes mode.
+REVIEWOPS_CONTACT, REVIEWOPS_TRUSTPILOT_BASE_URL, and the allow-lists REVIEWOPS_ALLOWED_MODEL_URIS
+and REVIEWOPS_ALLOWED_FILE_ROOTS that every stage enforces on the conf) are read by the stages
+themselves: from the worker's environment in local mode, from the env Secrets/ConfigMaps in
+kubernetes mode.
 """
 
 from __future__ import annotations

@@ -46,9 +46,13 @@ SETTINGS_VALUES: dict[str, str] = {
     "grafana_prometheus_datasource_uid": "grafana.prometheusDatasourceUid",
     "dashboard_template_dir": "grafana.dashboardTemplateDir",
     "namespaces": "operator.namespaces",
+    "allowed_model_uris": "policy.allowedModelUris",
+    "allowed_file_roots": "policy.allowedFileRoots",
     "kubernetes_api_url": "operator.kubernetesApiUrl",
     "standalone": "operator.standalone",
     "peering_name": "operator.peeringName",
+    "peering_priority": "operator.peeringPriority",
+    "peering_lifetime_seconds": "operator.peeringLifetimeSeconds",
     "scanning": "operator.scanning",
     "resync_seconds": "operator.resyncSeconds",
     "retry_base_seconds": "operator.retryBaseSeconds",
@@ -156,6 +160,8 @@ def test_full_values_render_every_optional_part() -> None:
             "ConfigMap",
             "ServiceMonitor",
             "PrometheusRule",
+            "KopfPeering",  # peering, one per watched namespace
+            "KopfPeering",
         ]
     )
     assert one(manifests, "Deployment")["spec"]["replicas"] == 2  # peering: not standalone
@@ -343,7 +349,15 @@ BAD_VALUES = [
     ({"operator": {"healthPort": -1}}, "healthPort"),
     ({"operator": {"reconcileIntervalSeconds": 0}}, "reconcileIntervalSeconds"),
     ({"operator": {"standalone": False}}, "peeringName"),
+    ({"operator": {"peeringLifetimeSeconds": 2}}, "peeringLifetimeSeconds"),
+    ({"operator": {"peeringPriority": "high"}}, "peeringPriority"),
+    (
+        {"replicas": 2, "operator": {"standalone": False, "peeringName": "p", "peeringPriority": 5}},
+        "peeringPriority",
+    ),
     ({"operator": {"namespaces": ["Not_A_Namespace"]}}, "namespaces"),
+    ({"policy": {"allowedFileRoots": ["data/reviews"]}}, "allowedFileRoots"),  # relative to what?
+    ({"policy": {"allowedModelUris": ["models/"]}}, "allowedModelUris"),
     ({"replicas": 2}, "replicas"),
     ({"airflow": {"url": "airflow:8080"}}, "airflow.url"),
     ({"airflow": {"timeoutSeconds": "10s"}}, "timeoutSeconds"),
@@ -372,8 +386,107 @@ def test_schema_rejects_bad_values(patch: dict[str, Any], named: str) -> None:
 
 def test_schema_accepts_the_documented_examples() -> None:
     render(merged({}, {"operator": {"standalone": False, "peeringName": "p"}, "replicas": 2}))
+    render(merged({}, {"operator": {"standalone": False, "peeringName": "p", "peeringPriority": 0}}))
     render(merged({}, {"grafana": {"mode": "api", "url": "https://g", "tokenSecret": {"name": "t"}}}))
     render(merged({}, {"resultsDatasource": {"enabled": True, "passwordReference": "$__env{PG_PASSWORD}"}}))
+
+
+# --- more than one replica: kopf peering ---------------------------------------------------------
+
+PEERING: dict[str, Any] = {"replicas": 3, "operator": {"standalone": False, "peeringName": "reviewops"}}
+
+
+def test_peering_renders_the_peering_object_its_rbac_and_a_rolling_deployment() -> None:
+    manifests = render(PEERING)
+    (peering,) = [m for m in manifests if m["apiVersion"] == "kopf.dev/v1"]
+    assert peering["kind"] == "ClusterKopfPeering" and peering["metadata"]["name"] == "reviewops"
+    rules = [r for r in one(manifests, "ClusterRole")["rules"] if r["apiGroups"] == ["kopf.dev"]]
+    assert rules == [
+        {"apiGroups": ["kopf.dev"], "resources": ["clusterkopfpeerings"], "verbs": ["list", "watch"]},
+        {"apiGroups": ["kopf.dev"], "resources": ["clusterkopfpeerings"], "resourceNames": ["reviewops"],
+         "verbs": ["patch"]},
+    ]  # fmt: skip
+    spec = one(manifests, "Deployment")["spec"]
+    assert spec["replicas"] == 3
+    assert spec["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    env = env_of(manifests)
+    assert env["POD_ID"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}  # kopf's identity
+    assert "REVIEWOPS_PEERING_PRIORITY" not in env  # each replica derives its own
+    assert env["REVIEWOPS_PEERING_LIFETIME_SECONDS"]["value"] == "60"
+    anti = spec["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert anti[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert anti[0]["podAffinityTerm"]["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
+    # A user's affinity replaces the default spreading.
+    mine = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["ops"]}]}]}}}  # fmt: skip
+    assert (
+        one(render({**PEERING, "affinity": mine}), "Deployment")["spec"]["template"]["spec"]["affinity"]
+        == mine
+    )
+
+
+def test_namespaced_peering_is_a_kopfpeering_in_each_watched_namespace() -> None:
+    values = merged(PEERING, {"operator": {"namespaces": ["insights", "team-b"]}})
+    manifests = render(values)
+    peerings = [m for m in manifests if m["apiVersion"] == "kopf.dev/v1"]
+    assert sorted((m["kind"], m["metadata"]["namespace"]) for m in peerings) == [
+        ("KopfPeering", "insights"),
+        ("KopfPeering", "team-b"),
+    ]
+    rules = [r for r in one(manifests, "ClusterRole")["rules"] if r["apiGroups"] == ["kopf.dev"]]
+    assert {tuple(r["resources"]) for r in rules} == {("kopfpeerings",)}
+
+
+def test_standalone_renders_no_peering() -> None:
+    manifests = render()
+    assert not [m for m in manifests if m["apiVersion"] == "kopf.dev/v1"]
+    assert not [r for r in one(manifests, "ClusterRole")["rules"] if r["apiGroups"] == ["kopf.dev"]]
+    assert "POD_ID" not in env_of(manifests)
+    assert "affinity" not in one(manifests, "Deployment")["spec"]["template"]["spec"]
+
+
+def test_a_fixed_priority_reaches_the_operator_exactly(tmp_path: Path) -> None:
+    values = merged(PEERING, {"replicas": 1, "operator": {"peeringPriority": -1764700000123456}})
+    settings = settings_from(
+        render(values), tmp_path, {"reviewops-airflow": {"username": "u", "password": "p"}}
+    )
+    assert settings.peering_priority == -1764700000123456  # no float rounding on the way
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"replicas": 2}, "replicas > 1 needs kopf peering"),
+        (
+            {**PEERING, "operator": {**PEERING["operator"], "peeringPriority": 7}},
+            "peeringPriority must be empty",
+        ),
+    ],
+)
+def test_unsafe_replicas_fail_even_without_the_schema(patch: dict[str, Any], message: str) -> None:
+    done = helm("template", "reviewops", str(CHART), "--skip-schema-validation", values=patch, check=False)
+    assert done.returncode != 0 and message in done.stderr, done.stderr
+
+
+def test_chart_ships_kopfs_peering_crds() -> None:
+    crds = {
+        m["metadata"]["name"]: m for m in render(include_crds=True) if m["kind"] == "CustomResourceDefinition"
+    }
+    for plural, kind, scope in (
+        ("clusterkopfpeerings", "ClusterKopfPeering", "Cluster"),
+        ("kopfpeerings", "KopfPeering", "Namespaced"),
+    ):
+        spec = crds[f"{plural}.kopf.dev"]["spec"]
+        assert (spec["names"]["kind"], spec["scope"]) == (kind, scope)
+        (version,) = spec["versions"]
+        assert version["name"] == "v1" and "subresources" not in version  # kopf patches status in place
+        status = version["schema"]["openAPIV3Schema"]["properties"]["status"]
+        assert status == {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 
 
 # --- the Minikube quickstart (charts/reviewops/quickstart; it cannot run here) -----------------

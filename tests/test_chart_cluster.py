@@ -2,7 +2,8 @@
 server's validation (server-side dry-run), then a real `helm install` / `helm uninstall`.
 
 ServiceMonitor and PrometheusRule are validated by the Prometheus Operator's own CRDs (v0.85.0,
-vendored unmodified in tests/data/prometheus-operator/), installed first: nothing is skipped.
+vendored unmodified in tests/data/prometheus-operator/), and the peering objects by the chart's
+kopf.dev CRDs, installed first: nothing is skipped.
 """
 
 from __future__ import annotations
@@ -32,13 +33,16 @@ def ensure_namespace(cluster: ControlPlane, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(control_plane: ControlPlane) -> Iterator[ControlPlane]:
-    """The control plane with the monitoring.coreos.com CRDs the chart's optional kinds need."""
-    for path in sorted(PROMETHEUS_CRDS.glob("*.yaml")):
+    """The control plane with the monitoring.coreos.com and kopf.dev CRDs the chart's optional
+    kinds need (a server-side dry-run of a CRD does not serve its kind)."""
+    for path in [*sorted(PROMETHEUS_CRDS.glob("*.yaml")), CHART / "crds" / "kopf-peering.yaml"]:
         control_plane.kubectl("apply", "--server-side", "--field-manager=reviewops-tests", "-f", str(path))
     for name in ("servicemonitors", "prometheusrules"):
         control_plane.kubectl(
             "wait", "--for=condition=Established", f"crd/{name}.monitoring.coreos.com", "--timeout=60s"
         )
+    for name in ("clusterkopfpeerings", "kopfpeerings"):
+        control_plane.kubectl("wait", "--for=condition=Established", f"crd/{name}.kopf.dev", "--timeout=60s")
     yield control_plane
 
 
@@ -55,13 +59,13 @@ def dry_run(cluster: ControlPlane, manifests: list[dict[str, Any]]) -> str:
 def test_every_rendered_manifest_passes_server_side_dry_run(cluster: ControlPlane, values: str) -> None:
     namespace = f"chart-dry-{values}"
     chosen = full_values() if values == "full" else {}
-    for name in (namespace, "monitoring"):
-        ensure_namespace(cluster, name)
+    for name in (namespace, "monitoring", *chosen.get("operator", {}).get("namespaces", [])):
+        ensure_namespace(cluster, name)  # the full values' KopfPeerings go to the watched namespaces
     manifests = render(chosen, release="dry", namespace=namespace, include_crds=True)
     kinds = {m["kind"] for m in manifests}
     assert "CustomResourceDefinition" in kinds
     if values == "full":
-        assert {"ServiceMonitor", "PrometheusRule"} <= kinds
+        assert {"ServiceMonitor", "PrometheusRule", "KopfPeering"} <= kinds
     accepted = dry_run(cluster, manifests).split()
     assert len(accepted) == len(manifests), accepted
 
@@ -145,6 +149,32 @@ def test_helm_install_establishes_the_crd_and_uninstall_removes_the_release(
         cluster.kubectl("get", "crd", CRD, "-o", "name").strip()
         == f"customresourcedefinition.apiextensions.k8s.io/{CRD}"
     )
+    cluster.kubectl("delete", "namespace", namespace, "--wait=false")
+
+
+def test_helm_install_with_peering_creates_the_peering_object_and_keeps_kopfs_crds(
+    cluster: ControlPlane, tmp_path: Path
+) -> None:
+    """Two replicas with kopf peering: the ClusterKopfPeering comes and goes with the release;
+    kopf's CRDs (shared with every kopf operator; Helm skips them when present) stay."""
+    release = namespace = "chart-peering"
+    ensure_namespace(cluster, namespace)
+    values = {"replicas": 2, "operator": {"standalone": False, "peeringName": "chart-peering"}}
+    (tmp_path / "values.yaml").write_text(yaml.safe_dump(values), encoding="utf-8")
+    kube = ["--kubeconfig", str(cluster.admin_kubeconfig), "--namespace", namespace]
+    helm("install", release, str(CHART), *kube, "--values", str(tmp_path / "values.yaml"))
+    peering = json.loads(cluster.kubectl("get", "clusterkopfpeering", "chart-peering", "-o", "json"))
+    assert peering["metadata"]["labels"]["app.kubernetes.io/instance"] == release
+    deployment = json.loads(
+        cluster.kubectl("get", "deployment", f"{release}-reviewops", "-n", namespace, "-o", "json")
+    )
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    helm("uninstall", release, *kube, "--wait", "--timeout", "120s")
+    left = cluster.kubectl("get", "clusterkopfpeering", "chart-peering", "--ignore-not-found", "-o", "name")
+    assert not left.strip(), "the peering object belongs to the release"
+    for crd in ("clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"):
+        assert cluster.kubectl("get", "crd", crd, "-o", "name").strip()
     cluster.kubectl("delete", "namespace", namespace, "--wait=false")
 
 

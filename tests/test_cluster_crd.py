@@ -120,7 +120,7 @@ def test_every_breakage_gets_the_same_verdict_as_the_emulator(cluster: ControlPl
     """~800 broken specs: real server (dry-run, strict) vs tests/support/crd_schema.py."""
     session = _session(cluster)
     disagreements, unnamed, checked = [], [], 0
-    for base in (FULL_SPEC, {"company": {"name": "X"}}):
+    for base in (FULL_SPEC, {"company": {"name": "X", "domain": "www.example.com"}}):
         for label, spec in [("as is", base), *breakages(base)]:
             answer = _dry_run(session, cluster, spec)
             assert answer.status_code in (201, 400, 422), (label, answer.status_code, answer.text[:300])
@@ -146,14 +146,16 @@ def test_what_the_real_server_taught_the_emulator_and_the_model(cluster: Control
     """Disagreements found against kube-apiserver 1.37, each fixed and pinned here."""
     session = _session(cluster)
     # 1. A whole-number float is an integer: stored as 5. The emulator and the model agree now.
-    spec = {"company": {"name": "X"}, "source": {"maxReviews": 5.0}}
+    spec = {"company": {"name": "X", "domain": "www.example.com"}, "source": {"maxReviews": 5.0}}
     answer = _dry_run(session, cluster, spec)
     assert answer.status_code == 201 and answer.json()["spec"]["source"]["maxReviews"] == 5
     assert crd_verdict(spec)[1]["source"]["maxReviews"] == 5  # type: ignore[index]
     assert parse_spec(spec).source.max_reviews == 5
     # 2. A `format: date` string field skips its type check on arrays; the CRD's CEL rule (made
     #    by reviewops_operator.crd for every formatted string) refuses them, naming the field.
-    answer = _dry_run(session, cluster, {"company": {"name": "X"}, "source": {"since": ["x"]}})
+    answer = _dry_run(
+        session, cluster, {"company": {"name": "X", "domain": "www.example.com"}, "source": {"since": ["x"]}}
+    )
     assert answer.status_code == 422, answer.text
     assert "spec.source.since" in answer.json()["message"]
 
@@ -171,12 +173,17 @@ def test_what_the_real_server_taught_the_emulator_and_the_model(cluster: Control
         ({"dashboard": {"folder": "../../etc"}}, "spec.dashboard.folder"),
         ({"dashboard": {"folder": "/var/lib/grafana"}}, "spec.dashboard.folder"),
         ({"dashboard": {"folder": "Team/../.."}}, "spec.dashboard.folder"),
+        # A Trustpilot source (the default) names its page by the company's domain.
+        ({"company": {"name": "X"}}, "spec.company.domain"),
+        ({"company": {"name": "X"}, "source": {"type": "trustpilot"}}, "spec.company.domain"),
     ],
 )
 def test_cross_field_and_safety_rules_are_enforced_by_the_server_the_emulator_and_the_model(
     cluster: ControlPlane, spec: dict[str, Any], field: str
 ) -> None:
-    full = {"company": {"name": "X"}, **spec}
+    full = {"company": {"name": "X", "domain": "www.example.com"}, **spec}
+    if "company" in spec:
+        full = spec
     answer = _dry_run(_session(cluster), cluster, full)
     assert answer.status_code == 422, answer.text
     assert answer.json()["details"]["causes"][0]["field"] == field, answer.json()["message"]

@@ -175,7 +175,11 @@ def test_printer_columns_read_fields_the_schema_declares() -> None:
     assert names == ["Company", "Schedule", "Suspend", "Phase", "Last Run", "Reviews", "Negative %", "Age"]
     sample = {
         "metadata": {"creationTimestamp": "2026-01-01T00:00:00Z"},
-        "spec": {"company": {"name": "Back Market"}, "schedule": "0 6 * * *", "suspend": False},
+        "spec": {
+            "company": {"name": "Back Market", "domain": "www.example.com"},
+            "schedule": "0 6 * * *",
+            "suspend": False,
+        },
         "status": {
             "phase": "Succeeded",
             "lastScheduleTime": "2026-01-01T05:00:00Z",

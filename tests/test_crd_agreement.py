@@ -254,7 +254,7 @@ def test_examples_exist() -> None:
 
 @pytest.mark.parametrize("base", ["full", "minimal"])
 def test_every_breakage_of_every_field_gets_the_same_verdict(base: str) -> None:
-    spec = FULL_SPEC if base == "full" else {"company": {"name": "X"}}
+    spec = FULL_SPEC if base == "full" else {"company": {"name": "X", "domain": "www.example.com"}}
     assert assert_agree(spec, base)
     verdicts = {label: assert_agree(broken, label) for label, broken in breakages(spec)}
     rejected = [label for label, ok in verdicts.items() if not ok]
@@ -269,14 +269,18 @@ def test_every_breakage_of_every_field_gets_the_same_verdict(base: str) -> None:
     [("schedule", "61 * * * *"), ("schedule", "* * * * mon-xyz"), ("timeZone", "Mars/Olympus_Mons")],
 )
 def test_known_differences_are_real_and_the_only_ones(field: str, value: str) -> None:
-    spec = {"company": {"name": "X"}, field: value}
+    spec = {"company": {"name": "X", "domain": "www.example.com"}, field: value}
     assert crd_verdict(spec)[0], f"the CRD now rejects {field}={value!r}: update KNOWN_DIFFERENCES"
     ok, fields = model_verdict(spec)
     assert not ok and fields == {field}
 
 
 def test_defaults_written_by_the_api_server_equal_the_models() -> None:
-    for spec in ({"company": {"name": "X"}}, FULL_SPEC, *(s for _, s in _examples())):
+    for spec in (
+        {"company": {"name": "X", "domain": "www.example.com"}},
+        FULL_SPEC,
+        *(s for _, s in _examples()),
+    ):
         ok, stored = crd_verdict(spec)
         assert ok and stored is not None
         assert json.loads(json.dumps(spec_to_dict(parse_spec(spec)))) == _without_nulls(stored)
@@ -379,5 +383,31 @@ def test_arbitrary_text_in_pattern_fields_gets_the_same_verdict(
 ) -> None:
     path, in_list = field
     assert_agree(
-        _set({"company": {"name": "X"}}, path, [text] if in_list else text), f"{'.'.join(path)} = {text!r}"
+        _set({"company": {"name": "X", "domain": "www.example.com"}}, path, [text] if in_list else text),
+        f"{'.'.join(path)} = {text!r}",
     )
+
+
+@pytest.mark.parametrize(
+    ("spec", "accepted"),
+    [
+        ({"company": {"name": "X"}}, False),  # source.type defaults to trustpilot
+        ({"company": {"name": "X"}, "source": {"type": "trustpilot", "languages": ["fr"]}}, False),
+        ({"company": {"name": "X", "domain": "www.example.com"}}, True),
+        ({"company": {"name": "X"}, "source": {"type": "demo"}}, True),
+        ({"company": {"name": "X"}, "source": {"type": "file", "path": "/data/x.csv"}}, True),
+    ],
+)
+def test_a_trustpilot_source_needs_the_company_domain_in_the_crd_and_the_model(
+    spec: dict[str, Any], accepted: bool
+) -> None:
+    assert crd_verdict(spec)[0] is accepted
+    assert model_verdict(spec)[0] is accepted
+    if not accepted:
+        [problem] = crd_schema.rule_problems(SCHEMA, _admitted(spec))
+        assert problem.path == "spec.company.domain"
+        assert "company.domain is required when source.type is trustpilot" in problem.message
+        with pytest.raises(
+            SpecError, match=r"^spec\.company\.domain: is required when source\.type is trustpilot"
+        ):
+            parse_spec(spec)

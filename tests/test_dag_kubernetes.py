@@ -176,7 +176,12 @@ def kube_run(control_plane: Any, tmp_path_factory: pytest.TempPathFactory) -> It
         airflow.wait_for_dag(DAG_ID)
         ref = AnalysisRef("insights", "remarket-pods", uid="uid-pods", generation=1)
         run_id = oneshot_run_id(ref, 1)
-        spec = parse_spec({"company": {"name": "ReMarket"}, "source": {"type": "demo", "demoSize": 200}})
+        spec = parse_spec(
+            {
+                "company": {"name": "ReMarket", "domain": "www.example.com"},
+                "source": {"type": "demo", "demoSize": 200},
+            }
+        )
         airflow.call("PATCH", f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
         started = time.monotonic()
         body = {

@@ -34,7 +34,7 @@ def analysis(name: str = "a", **spec: Any) -> dict[str, Any]:
         "apiVersion": API,
         "kind": KIND,
         "metadata": {"name": name, "namespace": NS},
-        "spec": {"company": {"name": "Back Market"}, **spec},
+        "spec": {"company": {"name": "Back Market", "domain": "www.example.com"}, **spec},
     }
 
 

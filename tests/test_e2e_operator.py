@@ -273,6 +273,55 @@ def test_specs_only_the_model_rejects_get_a_permanent_condition(
     )
 
 
+def test_a_trustpilot_source_without_a_domain_is_refused_at_apply(stack: Stack, ns: str) -> None:
+    obj = example("backmarket-en.yaml", ns, company={"name": "Back Market"})
+    with pytest.raises(ApiError) as refused:
+        stack.client.create(obj)
+    assert refused.value.status == 422
+    assert [c["field"] for c in refused.value.body["details"]["causes"]] == ["spec.company.domain"]
+    assert "company.domain is required when source.type is trustpilot" in refused.value.body["message"]
+    # the same object reading a file needs no domain (the CEL rule looks at source.type)
+    stack.client.create(
+        example("backmarket-en.yaml", ns, company={"name": "Back Market"}, source={"type": "demo"})
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "spec"),
+    [
+        # a pickle anywhere on the worker: loading it runs its code
+        ("spec.sentiment.modelUri", {"sentiment": {"method": "supervised", "modelUri": "/tmp/x.joblib"}}),
+        # another namespace's registered model
+        (
+            "spec.sentiment.modelUri",
+            {"sentiment": {"modelUri": "models:/reviewops.someone-else.bm@champion"}},
+        ),
+        # any file the worker can read
+        ("spec.source.path", {"source": {"type": "file", "path": "/etc/passwd"}}),
+    ],
+)
+def test_a_spec_pointing_outside_the_admins_allow_lists_never_runs(
+    stack: Stack, ns: str, field: str, spec: dict[str, Any]
+) -> None:
+    stack.client.create(example("backmarket-en.yaml", ns, **spec))
+    obj = wait_status(
+        stack,
+        ns,
+        "backmarket-en",
+        lambda o: condition(o, "Ready").get("reason") == "NotAllowed",
+        "NotAllowed",
+    )
+    ready = condition(obj, "Ready")
+    assert ready["status"] == "False" and ready["message"].startswith(f"not allowed: {field}:")
+    assert "REVIEWOPS_ALLOWED_" in ready["message"]  # says who can change it
+    assert "NotAllowed" in reasons(stack, ns, "backmarket-en")
+    stack.client.patch(
+        API, KIND, ns, "backmarket-en", {"metadata": {"annotations": {"reviewops.io/run-now": "1"}}}
+    )
+    settle(stack)
+    assert runs_of(stack, ns) == []
+
+
 # --- deletion ------------------------------------------------------------------------------------
 
 

@@ -680,7 +680,7 @@ def test_analysis_runs_a_dag_run_offline(analysis_venv: Venv, tmp_path: Path) ->
     )
     conf = {
         "spec": {
-            "company": {"name": "Demo"},
+            "company": {"name": "Demo", "domain": "www.example.com"},
             "source": {"type": "demo", "languages": ["en", "fr"], "demoSize": 200, "maxReviews": 200},
         },
     }

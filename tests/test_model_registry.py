@@ -96,10 +96,11 @@ def analyse(registry: Registry, run_id: str, source: dict[str, Any], **sentiment
         mlflow_tracking_uri=registry.url,
         artifacts_url=str(registry.root / "artifacts"),
         workers=1,
+        allowed_file_roots=[str(registry.root)],  # the shuffled-stars CSV
     )
     conf = {
         "spec": {
-            "company": {"name": "ReMarket"},
+            "company": {"name": "ReMarket", "domain": "www.example.com"},
             "source": source,
             "sentiment": {"method": "supervised", **sentiment},
             "topics": {"algorithm": "nmf", "numTopics": 3},

@@ -27,11 +27,11 @@ def client(fake: FakeAirflow, *, password: str = "admin", timeout: float = 5.0) 
 
 def test_trigger_unpauses_the_dag_once_and_sends_id_and_conf(airflow: FakeAirflow) -> None:
     api = client(airflow)
-    assert api.trigger(RUN, {"spec": {"company": {"name": "BM"}}}) is True
+    assert api.trigger(RUN, {"spec": {"company": {"name": "BM", "domain": "www.example.com"}}}) is True
     assert api.trigger("second", {}) is True
     assert airflow.paused["review_analysis"] is False
     assert [c for c in airflow.calls if c[0] == "PATCH"] == [("PATCH", "/api/v2/dags/review_analysis", 200)]
-    assert airflow.run(RUN).conf == {"spec": {"company": {"name": "BM"}}}
+    assert airflow.run(RUN).conf == {"spec": {"company": {"name": "BM", "domain": "www.example.com"}}}
     assert airflow.trigger_posts[0]["logical_date"] is None
 
 
@@ -132,7 +132,7 @@ def test_a_rotated_password_file_is_read_at_the_next_token_fetch(
 
     secret = tmp_path / "password"
     secret.write_text("first\n")
-    with FakeAirflow(password="first", token_ttl_seconds=1) as fake:
+    with FakeAirflow(password="first", token_ttl_seconds=3) as fake:
         for key, value in {
             "REVIEWOPS_AIRFLOW_URL": fake.url,
             "REVIEWOPS_AIRFLOW_USERNAME": "admin",
@@ -145,6 +145,6 @@ def test_a_rotated_password_file_is_read_at_the_next_token_fetch(
         assert api.trigger(RUN, {}) is True
         fake.password = "second"  # rotated in Airflow and in the mounted Secret, no restart
         secret.write_text("second\n")
-        time.sleep(1.2)  # the token expires: the next call fetches a new one
+        time.sleep(3.2)  # the token expires (3 s: a fresh one outlives a slow request on a loaded machine)
         assert api.trigger("after-rotation", {}) is True
         assert fake.trigger_count("after-rotation") == 1

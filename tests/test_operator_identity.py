@@ -51,9 +51,11 @@ def test_manual_run_ids_are_safe_and_distinct_for_distinct_values() -> None:
 
 
 def test_run_conf_carries_the_validated_spec_and_identity() -> None:
-    spec = parse_spec({"company": {"name": "Back Market"}, "schedule": "0 6 * * *"})
+    spec = parse_spec(
+        {"company": {"name": "Back Market", "domain": "www.example.com"}, "schedule": "0 6 * * *"}
+    )
     conf = run_conf(REF, spec, "2024-03-31T04:00:00Z", "rid")
-    assert conf["spec"]["company"] == {"name": "Back Market"}
+    assert conf["spec"]["company"] == {"name": "Back Market", "domain": "www.example.com"}
     assert conf["spec"]["schedule"] == "0 6 * * *"
     assert conf["spec"]["concurrencyPolicy"] == "Forbid"  # camelCase, defaults filled in
     assert conf["analysis"] == {
@@ -67,14 +69,23 @@ def test_run_conf_carries_the_validated_spec_and_identity() -> None:
 
 
 def test_experiment_name_defaults_to_namespace_and_name_unless_overridden() -> None:
-    plain = parse_spec({"company": {"name": "BM"}})
-    custom = parse_spec({"company": {"name": "BM"}, "mlflow": {"experimentName": "team/bm"}})
+    plain = parse_spec({"company": {"name": "BM", "domain": "www.example.com"}})
+    custom = parse_spec(
+        {"company": {"name": "BM", "domain": "www.example.com"}, "mlflow": {"experimentName": "team/bm"}}
+    )
     assert experiment_name(REF, plain) == "reviewops/insights/backmarket-en"
     assert experiment_name(REF, custom) == "reviewops/insights/team/bm"  # confined to its namespace
     for foreign in ("reviewops/other-team/backmarket-en", "Default"):
-        spec = parse_spec({"company": {"name": "BM"}, "mlflow": {"experimentName": foreign}})
+        spec = parse_spec(
+            {"company": {"name": "BM", "domain": "www.example.com"}, "mlflow": {"experimentName": foreign}}
+        )
         assert experiment_name(REF, spec) == f"reviewops/insights/{foreign}"
-    mine = parse_spec({"company": {"name": "BM"}, "mlflow": {"experimentName": "reviewops/insights/bm"}})
+    mine = parse_spec(
+        {
+            "company": {"name": "BM", "domain": "www.example.com"},
+            "mlflow": {"experimentName": "reviewops/insights/bm"},
+        }
+    )
     assert experiment_name(REF, mine) == "reviewops/insights/bm"
     # the DAG's publish logs to the same experiment the operator made
     from reviewops.spec import experiment_name_for

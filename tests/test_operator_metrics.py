@@ -46,7 +46,9 @@ def publish(metrics: OperatorMetrics, ref: AnalysisRef) -> None:
         ),
     )
     status.set_condition(READY, True, "Ready", "ok", 1, dt.datetime(2024, 5, 1, tzinfo=dt.UTC))
-    metrics.publish(ref, parse_spec({"company": {"name": "BM"}, "suspend": True}), status)
+    metrics.publish(
+        ref, parse_spec({"company": {"name": "BM", "domain": "www.example.com"}, "suspend": True}), status
+    )
     done = RunRecord("r1", "s", "success", "2024-05-01T04:00:00Z", "2024-05-01T04:07:00Z")
     metrics.observe(ref, Observations(finished=[done], start_latencies=[4.2]))
 
@@ -85,7 +87,11 @@ def test_deleting_an_analysis_removes_all_its_series_and_only_its() -> None:
 def test_a_cleared_schedule_time_disappears_instead_of_going_stale() -> None:
     metrics = OperatorMetrics()
     publish(metrics, REF)
-    metrics.publish(REF, parse_spec({"company": {"name": "BM"}, "suspend": True}), AnalysisStatus())
+    metrics.publish(
+        REF,
+        parse_spec({"company": {"name": "BM", "domain": "www.example.com"}, "suspend": True}),
+        AnalysisStatus(),
+    )
     got = samples(metrics)
     assert ("reviewops_analysis_next_schedule_time_seconds", labels(REF)) not in got
     assert got[("reviewops_analysis_active", labels(REF))] == 0

@@ -104,7 +104,7 @@ def make(airflow: FakeAirflow, experiments: Any, kube: EmulatorServer, **spec: A
         ),
     )
     ref = AnalysisRef("insights", f"bm-{next(_names)}", "uid-1", 1)
-    return Analysis(deps, ref, {"company": {"name": "Back Market"}, **spec})
+    return Analysis(deps, ref, {"company": {"name": "Back Market", "domain": "www.example.com"}, **spec})
 
 
 DAILY = {"schedule": "0 6 * * *", "timeZone": "Europe/Paris"}

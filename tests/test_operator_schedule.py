@@ -29,7 +29,7 @@ def utc(*parts: int) -> dt.datetime:
 
 
 def spec(**fields: Any) -> ReviewAnalysisSpec:
-    return parse_spec({"company": {"name": "Back Market"}, **fields})
+    return parse_spec({"company": {"name": "Back Market", "domain": "www.example.com"}, **fields})
 
 
 def daily(**fields: Any) -> ReviewAnalysisSpec:

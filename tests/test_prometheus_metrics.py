@@ -15,7 +15,13 @@ from reviewops_operator.status import SCHEDULED, AnalysisStatus, RunRecord
 
 REF = AnalysisRef(namespace="insights", name="bm", uid="u", generation=1)
 LABELS = (("name", "bm"), ("namespace", "insights"))
-DAILY = parse_spec({"company": {"name": "BM"}, "schedule": "0 6 * * *", "timeZone": "Europe/Paris"})
+DAILY = parse_spec(
+    {
+        "company": {"name": "BM", "domain": "www.example.com"},
+        "schedule": "0 6 * * *",
+        "timeZone": "Europe/Paris",
+    }
+)
 
 
 def samples(metrics: OperatorMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -46,14 +52,18 @@ def test_schedule_interval_and_scheduled_since() -> None:
 def test_suspended_or_one_shot_analyses_have_no_interval() -> None:
     metrics = OperatorMetrics()
     metrics.publish(REF, DAILY, status())
-    suspended = parse_spec({"company": {"name": "BM"}, "schedule": "0 6 * * *", "suspend": True})
+    suspended = parse_spec(
+        {"company": {"name": "BM", "domain": "www.example.com"}, "schedule": "0 6 * * *", "suspend": True}
+    )
     paused = status(next_slot="")
     paused.set_condition(SCHEDULED, False, "Suspended", "s", 1, dt.datetime(2024, 4, 2, tzinfo=dt.UTC))
     metrics.publish(REF, suspended, paused)
     got = samples(metrics)
     assert ("reviewops_analysis_schedule_interval_seconds", LABELS) not in got
     assert ("reviewops_analysis_scheduled_since_timestamp_seconds", LABELS) not in got
-    metrics.publish(REF, parse_spec({"company": {"name": "BM"}}), AnalysisStatus())
+    metrics.publish(
+        REF, parse_spec({"company": {"name": "BM", "domain": "www.example.com"}}), AnalysisStatus()
+    )
     assert ("reviewops_analysis_schedule_interval_seconds", LABELS) not in samples(metrics)
 
 

@@ -27,7 +27,7 @@ from reviewops_operator.status import results_from_summary
 runner = CliRunner()
 SPEC = parse_spec(
     {
-        "company": {"name": "ReMarket"},
+        "company": {"name": "ReMarket", "domain": "www.example.com"},
         "source": {"type": "demo", "languages": ["en"], "demoSize": 240, "maxReviews": 240, "seed": 3},
         "sentiment": {"method": "supervised"},
         "topics": {"algorithm": "nmf", "numTopics": 3},
@@ -115,6 +115,39 @@ def test_the_chain_gives_what_run_analysis_gives(env: dict[str, str], tmp_path: 
 
 
 @pytest.mark.slow
+def test_source_problems_reach_the_runs_warnings_as_in_analyze(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    path = tmp_path / "exports" / "reviews.csv"
+    path.parent.mkdir()
+    words = ["battery died", "screen cracked", "fast delivery", "great price", "refund slow", "works well"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["text", "rating"])
+        for i in range(60):
+            rating = "five stars?" if i % 10 == 0 else str(1 + i % 5)  # 6 unreadable ratings
+            out.writerow([f"{words[i % 6]} and {words[(i * 7) % 6]} again, review {i}", rating])
+    monkeypatch.setenv("REVIEWOPS_ALLOWED_FILE_ROOTS", str(path.parent))
+    spec = {
+        "company": {"name": "ReMarket"},
+        "source": {"type": "file", "path": str(path)},
+        "sentiment": {"method": "ratings"},
+        "topics": {"algorithm": "nmf", "numTopics": 2},
+        "mlflow": {"enabled": False},
+    }
+    run_chain({"spec": spec, "analysis": {"namespace": "insights", "name": "files"}}, "files-1")
+    summary = RunArtifacts(env["REVIEWOPS_ARTIFACTS_URL"], "files-1").read_json("publish", "summary.json")
+    whole = run_analysis(
+        parse_spec(spec), RunOptions(out_dir=tmp_path / "whole", store_url="", mlflow=False, workers=1)
+    ).summary
+    about_file = [w for w in summary["warnings"] if "reviews.csv" in w]
+    assert about_file and "five stars?" in " ".join(about_file)
+    assert about_file == [w for w in whole["warnings"] if "reviews.csv" in w]
+
+
+@pytest.mark.slow
 def test_a_retried_stage_replaces_its_outputs(env: dict[str, str]) -> None:
     run_chain()
     store = RunArtifacts(env["REVIEWOPS_ARTIFACTS_URL"], RUN_ID)
@@ -163,7 +196,9 @@ def test_validate_reads_conf_from_stdin_or_a_file_and_checks_settings(
     assert result.exit_code == 0, result.output
     assert "valid: insights/remarket (demo source" in result.stderr
     conf_file = tmp_path / "conf.yaml"
-    conf_file.write_text("spec:\n  company: {name: ReMarket}\n  mlflow: {enabled: true}\n")
+    conf_file.write_text(
+        "spec:\n  company: {name: ReMarket, domain: www.example.com}\n  mlflow: {enabled: true}\n"
+    )
     result = stage("validate", "--run-id", "manual__2026-01-01T00:00:00+00:00", "--conf", str(conf_file))
     assert result.exit_code == 2  # MLflow enabled but no tracking URI set
     assert "REVIEWOPS_MLFLOW_TRACKING_URI is not set" in result.stderr

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 runner = CliRunner()
 SPEC = parse_spec(
     {
-        "company": {"name": "ReMarket"},
+        "company": {"name": "ReMarket", "domain": "www.example.com"},
         "source": {"type": "demo", "languages": ["en"], "demoSize": 200, "maxReviews": 200},
         "sentiment": {"method": "supervised"},
         "topics": {"algorithm": "nmf", "numTopics": 3},

@@ -24,7 +24,7 @@ def _write(engine: Engine, run_id: str = "run-1") -> None:
             "created_at": dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
             "reviews": len(reviews),
             "mean_rating": 3.66,
-            "spec": {"company": {"name": "Back Market"}},
+            "spec": {"company": {"name": "Back Market", "domain": "www.example.com"}},
         },
         review_list=reviews,
         sentiment=sentiment,
@@ -46,7 +46,9 @@ def _check_run(engine: Engine) -> None:
     _write(engine, "run-2")
     assert count_rows(engine, "run-1")["reviews"] == 73  # runs are independent
     run = read_run(engine, "run-1")
-    assert run is not None and run["spec"] == {"company": {"name": "Back Market"}}
+    assert run is not None and run["spec"] == {
+        "company": {"name": "Back Market", "domain": "www.example.com"}
+    }
     with engine.connect() as conn:
         battery = (
             conn.execute(select(topics).where(topics.c.run_id == "run-1", topics.c.topic_id == 1))

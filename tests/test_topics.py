@@ -132,7 +132,12 @@ def test_min_topics_above_max_topics_is_refused_naming_both_fields(
     with pytest.raises(ValueError, match=r"minTopics: \(9\) is greater than maxTopics \(5\)"):
         fit_topics(corpus[0], Topics(min_topics=9, max_topics=5))
     with pytest.raises(SpecError, match=r"spec\.topics\.minTopics: \(9\) is greater than maxTopics \(5\)"):
-        parse_spec({"company": {"name": "X"}, "topics": {"minTopics": 9, "maxTopics": 5}})
+        parse_spec(
+            {
+                "company": {"name": "X", "domain": "www.example.com"},
+                "topics": {"minTopics": 9, "maxTopics": 5},
+            }
+        )
 
 
 @pytest.mark.parametrize("algorithm", ["nmf", "lda", "gensim-lda"])

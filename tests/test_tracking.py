@@ -25,11 +25,19 @@ SUMMARY = {
     "timings": {"preprocess": 1.5, "total": 3.0},
     "throughput": {"preprocess": 48.7},
 }
-SPEC = {"company": {"name": "Back Market"}, "source": {"languages": ["en", "fr"]}, "topics": {}}
+SPEC = {
+    "company": {"name": "Back Market", "domain": "www.example.com"},
+    "source": {"languages": ["en", "fr"]},
+    "topics": {},
+}
 
 
 def test_flatten_and_metrics() -> None:
-    assert dict(flatten(SPEC)) == {"company.name": "Back Market", "source.languages": "en,fr"}
+    assert dict(flatten(SPEC)) == {
+        "company.name": "Back Market",
+        "company.domain": "www.example.com",
+        "source.languages": "en,fr",
+    }
     metrics = summary_metrics(SUMMARY)
     assert metrics["sentiment_macro_f1"] == 0.71 and metrics["sentiment_f1_neutral"] == 0.4
     assert metrics["time_total_seconds"] == 3.0 and metrics["sentiment_negative_share"] == 0.33

@@ -12,8 +12,12 @@ Secrets), read once through this one object so every stage agrees on them.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from reviewops.policy import DEFAULT_MODEL_URIS, AccessPolicy, check_entries, split_list
 
 
 class SettingsError(ValueError):
@@ -55,6 +59,41 @@ class AnalysisSettings(BaseSettings):
     workers: int | None = Field(
         default=None, ge=1, le=64, description="Preprocessing processes (default: usable CPUs)."
     )
+
+    allowed_model_uris: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_MODEL_URIS),
+        description="Comma-separated: where spec.sentiment.modelUri may point (URI prefixes, "
+        "absolute folders, {namespace} = the analysis' namespace, * = anything). A DAG run "
+        "refuses any other model before loading it.",
+    )
+    allowed_file_roots: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated absolute folders a file source (spec.source.path) may read "
+        "on the workers; empty: DAG runs refuse file sources.",
+    )
+
+    @field_validator("allowed_model_uris", "allowed_file_roots", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return split_list(value)
+
+    @field_validator("allowed_model_uris")
+    @classmethod
+    def _model_entries(cls, value: list[str]) -> list[str]:
+        if bad := check_entries(value, paths_only=False):
+            raise ValueError("; ".join(bad))
+        return value
+
+    @field_validator("allowed_file_roots")
+    @classmethod
+    def _root_entries(cls, value: list[str]) -> list[str]:
+        if bad := check_entries(value, paths_only=True):
+            raise ValueError("; ".join(bad))
+        return value
+
+    def policy(self) -> AccessPolicy:
+        """The allow-lists, resolving symbolic links: the stages run where the files are."""
+        return AccessPolicy.of(self.allowed_model_uris, self.allowed_file_roots, resolve_links=True)
 
     @field_validator("trustpilot_base_url")
     @classmethod

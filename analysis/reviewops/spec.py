@@ -27,7 +27,13 @@ PLURAL = "reviewanalyses"
 # the full validation; this pattern is what the CRD can check without code. Patterns use explicit
 # ASCII classes, not \s or \S: those mean different sets in Go (the API server), Rust (pydantic)
 # and ECMA regexes, and the CRD test requires the three to agree.
-CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([^ \t]+[ \t]+){4}[^ \t]+)$"
+# A field is printable ASCII without spaces ([!-~]): a newline or another Unicode space would let
+# croniter read more than five fields.
+CRON_PATTERN = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([!-~]+[ \t]+){4}[!-~]+)$"
+# croniter's R (random) and H (hashed) draw a value each time the expression is read: every
+# reconcile would compute other slots (and run ids).
+_DRAWN_CRON_FIELD = re.compile(r"(?<![A-Za-z])[RrHh](?![A-Za-z])")
+MAX_NESTING = 32  # a spec is 3 levels deep; a conf nested deeper is refused, not recursed into
 LANGUAGE_PATTERN = r"^[a-z]{2}$"
 DOMAIN_PATTERN = (
     r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -37,6 +43,7 @@ TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
 # separated by "/", each with at least one character that is not a dot (no "." or ".."), no
 # backslash, no leading or trailing "/".
 FOLDER_PATTERN = r"^[^/\\]*[^/\\.][^/\\]*(/[^/\\]*[^/\\.][^/\\]*)*$"
+_DOMAIN_REQUIRED = "is required when source.type is trustpilot (its page is trustpilot.com/review/<domain>)"
 MAX_SEED = 2**32 - 1  # numpy's and scikit-learn's seeds are 32-bit
 
 
@@ -316,6 +323,22 @@ class ReviewAnalysisSpec(_Model):
         description="Retain or Delete the MLflow experiment when the analysis is deleted.",
     )
 
+    cel_rules: ClassVar[tuple[CelRule, ...]] = (
+        CelRule(
+            "(has(self.source) && has(self.source.type) && self.source.type != 'trustpilot')"
+            " || has(self.company.domain)",
+            "company.domain",
+            _DOMAIN_REQUIRED,
+            "FieldValueRequired",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _trustpilot_needs_domain(self) -> ReviewAnalysisSpec:
+        if self.source.type == SourceType.TRUSTPILOT and not self.company.domain:
+            raise _blame("company.domain", _DOMAIN_REQUIRED)
+        return self
+
     @field_validator("schedule")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:
@@ -323,6 +346,8 @@ class ReviewAnalysisSpec(_Model):
             return None
         from croniter import croniter
 
+        if _DRAWN_CRON_FIELD.search(value):
+            raise ValueError(f"{value!r} uses R or H (a random or hashed value): give the minute and hour")
         if not croniter.is_valid(value):
             raise ValueError(f"{value!r} is not a valid cron expression")
         return value
@@ -332,7 +357,7 @@ class ReviewAnalysisSpec(_Model):
     def _valid_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a tzdata folder ("Europe")
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Paris)") from exc
         return value
 
@@ -370,7 +395,14 @@ def describe_errors(exc: ValidationError, prefix: str = "spec") -> str:
     return "; ".join(lines)
 
 
-def _as_json(data: Any) -> str:
+def _child(path: str, key: str, depth: int) -> str:
+    """A field path that stops growing below the spec's own depth (errors stay readable)."""
+    if depth >= 3:
+        return path
+    return path + key if key.startswith("[") else (f"{path}.{key}" if path else key)
+
+
+def _as_json(data: Any, prefix: str = "spec") -> str:
     """The document as the API server validates it, so the CRD and the model agree on it.
 
     YAML turns an unquoted 2024-01-01 into a date: kubectl sends it as a string, and so do we.
@@ -378,11 +410,17 @@ def _as_json(data: Any) -> str:
     It decodes a whole-number float (5.0) as the integer 5, so an integer field accepts it.
     """
 
-    def drop_nulls(value: Any) -> Any:
+    def drop_nulls(value: Any, path: str, depth: int = 0) -> Any:
+        if isinstance(value, dict | list) and depth > MAX_NESTING:
+            raise SpecError(f"{path or '<document>'}: nested more than {MAX_NESTING} levels deep")
         if isinstance(value, dict):
-            return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+            return {
+                k: drop_nulls(v, _child(path, str(k), depth), depth + 1)
+                for k, v in value.items()
+                if v is not None
+            }
         if isinstance(value, list):
-            return [drop_nulls(v) for v in value]
+            return [drop_nulls(v, _child(path, f"[{i}]", depth), depth + 1) for i, v in enumerate(value)]
         if isinstance(value, float) and value.is_integer():
             return int(value)
         return value
@@ -392,7 +430,7 @@ def _as_json(data: Any) -> str:
             return value.isoformat()
         raise TypeError(f"{type(value).__name__} is not a JSON value")
 
-    return json.dumps(drop_nulls(data), default=default)
+    return json.dumps(drop_nulls(data, prefix), default=default)
 
 
 def parse_spec(data: dict[str, Any]) -> ReviewAnalysisSpec:
@@ -416,7 +454,9 @@ def load_manifest(path: Path) -> ReviewAnalysis:
     for doc in docs:
         if isinstance(doc, dict) and doc.get("kind") == KIND:
             try:
-                return ReviewAnalysis.model_validate_json(_as_json(doc), strict=True)
+                return ReviewAnalysis.model_validate_json(_as_json(doc, prefix=""), strict=True)
+            except SpecError as exc:
+                raise SpecError(f"{path}: {exc}") from exc
             except ValidationError as exc:
                 raise SpecError(f"{path}: {describe_errors(exc, prefix='')}".replace(": .", ": ")) from exc
     raise SpecError(f"{path}: no document with kind: {KIND}")

@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import reviewops_operator.handlers  # noqa: F401  (registers the handlers)
 
-    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.PLAIN)
+    # "[namespace/name] " before each message about an analysis: with several replicas (and
+    # many teams' analyses) the log has to say which object a line is about.
+    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.PLAIN, log_prefix=True)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     kopf.run(**run_options(settings))
     return 0

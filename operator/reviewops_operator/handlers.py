@@ -58,6 +58,31 @@ def _post(
     return current
 
 
+def start_priority(now_ns: int | None = None) -> int:
+    """A replica's derived peering priority: minus its start time in microseconds since the epoch.
+
+    Replicas of one Deployment share their environment, so a configured priority would be equal
+    for all of them, and kopf pauses *every* operator that sees a live peer of equal priority.
+    Start times differ (to the microsecond), and the earlier start ranks higher: a new or
+    restarted replica joins as a standby instead of pre-empting the active one. Negative, so an
+    operator with kopf's default (0) or `--dev` (666) priority still pauses the replicas.
+    """
+    return -((time.time_ns() if now_ns is None else now_ns) // 1000)
+
+
+def configure_peering(
+    settings: kopf.OperatorSettings, name: str, priority: int | None, lifetime: int
+) -> None:
+    """kopf peering with a mandatory peering object: a replica starts paused, resumes only once it
+    has read the peering object and found no live peer of higher (or equal) priority."""
+    peering = settings.peering
+    peering.standalone = False
+    peering.mandatory = True  # `kopf.run(peering_name=...)` sets it too; an embedded kopf does not
+    peering.name = name
+    peering.priority = start_priority() if priority is None else priority
+    peering.lifetime = lifetime
+
+
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf.Logger, **_: Any) -> None:
     """Validate settings, build clients and metrics, configure kopf, serve /metrics."""
@@ -73,8 +98,13 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: kopf
     settings.posting.level = logging.WARNING
     settings.scanning.disabled = not config.scanning
     settings.peering.standalone = config.standalone
-    if config.peering_name:
-        settings.peering.name = config.peering_name
+    if not config.standalone and config.peering_name:
+        configure_peering(settings, config.peering_name, config.peering_priority,
+                          config.peering_lifetime_seconds)  # fmt: skip
+        logger.info(
+            "peering in %r with priority %d (lifetime %d s): active only while no live peer has a higher one",
+            settings.peering.name, settings.peering.priority, settings.peering.lifetime,
+        )  # fmt: skip
     if config.metrics_port:
         server = MetricsServer(runtime.metrics, config.metrics_port)
         port = await server.start()

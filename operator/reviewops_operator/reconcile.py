@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from reviewops.policy import PolicyError, enforce
 from reviewops.spec import ReviewAnalysisSpec, SpecError, parse_spec
 from reviewops_operator.clients.base import FAILED, QUEUED, SUCCESS, TERMINAL_STATES
 from reviewops_operator.errors import ExternalError
@@ -222,7 +223,15 @@ def reconcile(
     """Reconcile one analysis at `now`; never raises for external failures (see Outcome.errors)."""
     p = Pass(obj=obj, deps=deps, now=now, status=obj.status.copy())
     try:
-        spec: ReviewAnalysisSpec | None = parse_spec(dict(obj.spec))
+        parsed = parse_spec(dict(obj.spec))
+        enforce(parsed, obj.ref.namespace, deps.settings.policy())
+        spec: ReviewAnalysisSpec | None = parsed
+    except PolicyError as exc:
+        spec = None  # nothing is created or triggered for a spec pointing where it may not
+        message = f"not allowed: {exc}"
+        for kind in (READY, SCHEDULED):
+            p.condition(kind, False, "NotAllowed", message)
+        p.notes.append(Note("Warning", "NotAllowed", message))
     except SpecError as exc:
         spec = None
         message = f"invalid spec: {exc}"

@@ -13,8 +13,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from reviewops.policy import DEFAULT_MODEL_URIS, AccessPolicy, check_entries, split_list
 
 ENV_PREFIX = "REVIEWOPS_"
 
@@ -113,6 +115,34 @@ class Settings(TimerSettings):
         description="Folder with analysis.json (default: the repository's dashboards/ folder).",
     )
 
+    # --- What analyses may point at (reviewops.policy; the DAG's workers enforce it again) -----
+    allowed_model_uris: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_MODEL_URIS),
+        description="Comma-separated: where spec.sentiment.modelUri may point (URI prefixes, absolute "
+        "folders, {namespace} = the analysis' namespace, * = anything).",
+    )
+    allowed_file_roots: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated absolute worker folders spec.source.path may read; "
+        "empty: no file sources.",
+    )
+
+    @field_validator("allowed_model_uris", "allowed_file_roots", mode="before")
+    @classmethod
+    def _split_lists(cls, value: object) -> object:
+        return split_list(value)
+
+    @field_validator("allowed_model_uris", "allowed_file_roots")
+    @classmethod
+    def _policy_entries(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if bad := check_entries(value, paths_only=info.field_name == "allowed_file_roots"):
+            raise ValueError("; ".join(bad))
+        return value
+
+    def policy(self) -> AccessPolicy:
+        """The allow-lists, checked on paths as written (the files are on the workers)."""
+        return AccessPolicy.of(self.allowed_model_uris, self.allowed_file_roots)
+
     # --- Kubernetes & kopf -------------------------------------------------------------------
     namespaces: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -127,6 +157,19 @@ class Settings(TimerSettings):
     )
     peering_name: str | None = Field(
         default=None, description="kopf peering object name when not standalone."
+    )
+    peering_priority: int | None = Field(
+        default=None,
+        ge=-(2**53),
+        le=2**53,
+        description="kopf peering priority (the live peer with the highest is active). Unset: derived "
+        "from the start time, so replicas differ and the one that has run longest is active.",
+    )
+    peering_lifetime_seconds: int = Field(
+        default=60,
+        ge=5,
+        le=3600,
+        description="A peer silent this long is taken for dead and a standby takes over (kopf's lifetime).",
     )
     scanning: bool = Field(
         default=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -60,7 +61,7 @@ class Condition:
     observed_generation: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "type": self.type,
             "status": self.status,
             "reason": self.reason,
@@ -68,6 +69,21 @@ class Condition:
             "lastTransitionTime": self.last_transition_time,
             "observedGeneration": self.observed_generation,
         }
+        if not self.last_transition_time:  # read without one; "" is not a date-time to the API server
+            del out["lastTransitionTime"]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Condition:
+        status = data.get("status")
+        return cls(
+            type=str(data["type"]),
+            status=status if status in ("True", "False", "Unknown") else "Unknown",
+            reason=_str(data.get("reason")),
+            message=_str(data.get("message")),
+            last_transition_time=_time_or_none(data.get("lastTransitionTime")) or "",
+            observed_generation=_int(data.get("observedGeneration")),
+        )
 
 
 @dataclass(slots=True)
@@ -85,21 +101,27 @@ class RunRecord:
         return self.state in TERMINAL_STATES
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"runId": self.run_id, "slot": self.slot, "state": self.state, "startedAt": self.started_at}
+        out = {"runId": self.run_id, "slot": self.slot, "state": self.state}
+        if self.started_at:  # read without one; "" is not a date-time to the API server
+            out["startedAt"] = self.started_at
         if self.finished_at:
             out["finishedAt"] = self.finished_at
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
-        run_id = str(data.get("runId", ""))
+        run_id = _str(data.get("runId"))
         return cls(
             run_id=run_id,
-            slot=str(data.get("slot") or run_id.rsplit("__", 1)[-1]),
-            state=str(data.get("state") or "queued"),
-            started_at=str(data.get("startedAt") or ""),
-            finished_at=data.get("finishedAt"),
+            slot=_str_or_none(data.get("slot")) or run_id.rsplit("__", 1)[-1],
+            state=_str_or_none(data.get("state")) or "queued",
+            started_at=_time_or_none(data.get("startedAt")) or "",
+            finished_at=_time_or_none(data.get("finishedAt")),
         )
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _str_or_none(value: object) -> str | None:
@@ -108,6 +130,50 @@ def _str_or_none(value: object) -> str | None:
 
 def _int(value: object, default: int = 0) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: object) -> float | int | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _time_or_none(value: object) -> str | None:
+    """A timestamp read from status, in the one form this operator writes (RFC 3339 UTC with a Z,
+    so that comparing two as text compares the instants), or None when it is not a time."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_time(value)
+        if moment is None:
+            return None
+        text = format_time(moment)
+        readable = parse_time(text) == moment.replace(microsecond=0)  # not so for years before 1000
+    except (ValueError, OverflowError):  # not a time, or out of years 1-9999 once in UTC
+        return None
+    return text if readable else None
+
+
+def _strings(value: object) -> dict[str, str]:
+    """A block of string fields (status.mlflow, status.dashboard); anything else is dropped."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _items(value: object) -> list[Any]:
+    """A JSON array read from status ([] for anything else, a string included)."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _run(value: object) -> RunRecord | None:
+    """A run record read from status; None without a runId (nothing to follow in Airflow)."""
+    return RunRecord.from_dict(value) if isinstance(value, Mapping) and _str(value.get("runId")) else None
+
+
+_TRIGGERED_GENERATION = re.compile(r"[0-9]+")
 
 
 @dataclass(slots=True)
@@ -135,41 +201,33 @@ class AnalysisStatus:
         cls, data: Mapping[str, Any] | None, annotations: Mapping[str, str] | None = None
     ) -> AnalysisStatus:
         """Read `.status` (and the bookkeeping annotations); unknown or malformed parts are ignored."""
-        data = data or {}
-        annotations = annotations or {}
-        generation = str(annotations.get(TRIGGERED_GENERATION_ANNOTATION, ""))
-        conditions = []
-        for item in data.get("conditions") or []:
+        data = data if isinstance(data, Mapping) else {}
+        annotations = annotations if isinstance(annotations, Mapping) else {}
+        generation = _str(annotations.get(TRIGGERED_GENERATION_ANNOTATION))
+        conditions: dict[str, Condition] = {}
+        for item in _items(data.get("conditions")):
+            # conditions are a list-map keyed by type: the first of each type counts
             if isinstance(item, Mapping) and item.get("type") in CONDITION_TYPES:
-                conditions.append(
-                    Condition(
-                        type=str(item["type"]),
-                        status=str(item.get("status", "Unknown")),
-                        reason=str(item.get("reason", "")),
-                        message=str(item.get("message", "")),
-                        last_transition_time=str(item.get("lastTransitionTime", "")),
-                        observed_generation=_int(item.get("observedGeneration")),
-                    )
-                )
-        active = data.get("activeRun")
+                conditions.setdefault(str(item["type"]), Condition.from_dict(item))
+        runs = [_run(item) for item in _items(data.get("history"))]
         return cls(
-            observed_generation=data.get("observedGeneration"),
+            observed_generation=_int_or_none(data.get("observedGeneration")),
             phase=_str_or_none(data.get("phase")),
-            conditions=conditions,
-            last_schedule_time=_str_or_none(data.get("lastScheduleTime")),
-            next_schedule_time=_str_or_none(data.get("nextScheduleTime")),
-            last_successful_time=_str_or_none(data.get("lastSuccessfulTime")),
-            active_run=RunRecord.from_dict(active)
-            if isinstance(active, Mapping) and active.get("runId")
-            else None,
-            history=[RunRecord.from_dict(h) for h in data.get("history") or [] if isinstance(h, Mapping)],
+            conditions=list(conditions.values()),
+            last_schedule_time=_time_or_none(data.get("lastScheduleTime")),
+            next_schedule_time=_time_or_none(data.get("nextScheduleTime")),
+            last_successful_time=_time_or_none(data.get("lastSuccessfulTime")),
+            active_run=_run(data.get("activeRun")),
+            history=[run for run in runs if run is not None],
             succeeded_runs=_int(data.get("succeededRuns")),
             failed_runs=_int(data.get("failedRuns")),
-            mlflow=dict(data.get("mlflow") or {}),
-            dashboard=dict(data.get("dashboard") or {}),
-            results=dict(data["results"]) if isinstance(data.get("results"), Mapping) else None,
+            mlflow=_strings(data.get("mlflow")),
+            dashboard=_strings(data.get("dashboard")),
+            results=_results_block(data.get("results")),
             last_run_now=_str_or_none(annotations.get(HANDLED_RUN_NOW_ANNOTATION)),
-            last_triggered_generation=int(generation) if generation.isdigit() else None,
+            last_triggered_generation=(
+                int(generation) if _TRIGGERED_GENERATION.fullmatch(generation) else None
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -329,6 +387,34 @@ _MODEL_FIELDS: dict[str, type | tuple[type, ...]] = {
     "championMacroF1": (int, float), "promoted": bool, "champion": str, "reason": str, "uri": str,
     "scoredWith": str,
 }  # fmt: skip
+
+
+def _results_block(block: object) -> dict[str, Any] | None:
+    """status.results as read back: the typed fields of the CRD's results schema only."""
+    if not isinstance(block, Mapping):
+        return None
+    shares = block.get("sentiment")
+    sentiment = {
+        key: value
+        for key in ("positive", "neutral", "negative")
+        if isinstance(shares, Mapping) and (value := _number(shares.get(key))) is not None
+    }
+    labels = {
+        key: [item for item in _items(block.get(key)) if isinstance(item, str)]
+        for key in ("topTopics", "negativeDrivers")
+        if key in block
+    }
+    numbers = {
+        key: _number(block.get(key)) for key in ("meanRating", "negativePercent", "macroF1", "coherence")
+    }
+    results: dict[str, Any] = {
+        "reviews": _int_or_none(block.get("reviews")),
+        **numbers,
+        "sentiment": sentiment or None,
+        **labels,
+        "model": _model_block(block.get("model")),
+    }
+    return {k: v for k, v in results.items() if v is not None}
 
 
 def _model_block(block: object) -> dict[str, Any] | None:

@@ -189,15 +189,23 @@ class ControlPlane:
     def kubectl(self, *args: str, check: bool = True, input: str | None = None) -> str:
         """Run the built kubectl as admin; returns stdout (raises with stderr on failure)."""
         env = {**os.environ, "KUBECONFIG": str(self.admin_kubeconfig)}
-        done = subprocess.run(
-            [str(self.binaries["kubectl"]), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            input=input,
-            timeout=120,
-            check=False,
-        )
+        deadline = time.monotonic() + 60
+        while True:
+            done = subprocess.run(
+                [str(self.binaries["kubectl"]), *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                input=input,
+                timeout=120,
+                check=False,
+            )
+            # `kubectl wait --for=condition=X` on an object whose status has no conditions yet
+            # (a CRD just created) fails at once with an accessor error instead of waiting.
+            racing = args[:1] == ("wait",) and "accessor error" in done.stderr
+            if not racing or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         if check and done.returncode != 0:
             raise RuntimeError(f"kubectl {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
         return done.stdout if check else done.stdout + done.stderr

@@ -2,7 +2,8 @@
 
 The RBAC is rendered from charts/reviewops by the built `helm template` (the same manifests a
 `helm install` applies), applied server-side, and the operator logs in with a TokenRequest token
-of that ServiceAccount — never as admin.
+of that ServiceAccount — never as admin. With kopf peering (operator.standalone=false) the chart's
+peering object comes along, and `install_peering_crds` applies the kopf.dev CRDs of its crds/.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "reviewops"
 RELEASE, NAMESPACE = "reviewops", "reviewops-system"
 SERVICE_ACCOUNT = "reviewops"
+PEERING_CRDS = CHART / "crds" / "kopf-peering.yaml"
 USERNAME = f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"
 
 
@@ -30,12 +32,21 @@ def install_crd(cluster: ControlPlane) -> None:
     cluster.kubectl("wait", "--for=condition=Established", "crd/reviewanalyses.reviewops.io", "--timeout=60s")
 
 
+def install_peering_crds(cluster: ControlPlane) -> None:
+    """Apply the chart's kopf.dev CRDs (ClusterKopfPeering, KopfPeering) and wait until served."""
+    cluster.kubectl("apply", "--server-side", "--field-manager=reviewops-tests", "-f", str(PEERING_CRDS))
+    for name in ("clusterkopfpeerings.kopf.dev", "kopfpeerings.kopf.dev"):
+        cluster.kubectl("wait", "--for=condition=Established", f"crd/{name}", "--timeout=60s")
+
+
 def render_rbac(cluster: ControlPlane, values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The chart's ServiceAccount and RBAC objects, as `helm template` renders them."""
+    """The chart's ServiceAccount and RBAC objects (and its peering object when the values turn
+    peering on), as `helm template` renders them."""
+    peering = (values or {}).get("operator", {}).get("standalone") is False
     command = [
         str(cluster.binaries["helm"]), "template", RELEASE, str(CHART), "--namespace", NAMESPACE,
         "--show-only", "templates/serviceaccount.yaml", "--show-only", "templates/rbac.yaml",
-        "--values", "-",
+        *(["--show-only", "templates/peering.yaml"] if peering else []), "--values", "-",
     ]  # fmt: skip
     done = subprocess.run(
         command, input=yaml.safe_dump(values or {}), capture_output=True, text=True, timeout=60, check=False

@@ -7,7 +7,10 @@ plane of tests/cluster, where the operator logs in through KUBECONFIG with the t
 ServiceAccount, bound to the chart's RBAC and nothing more (scanning on, as in a cluster).
 Airflow is tests/support/fake_airflow.py, MLflow is a real embedded store (sqlite in a temporary
 folder), Grafana dashboards are ConfigMaps. kopf runs with `kopf.operator(...)` in its own thread
-and event loop with a stop flag, standalone.
+and event loop with a stop flag, standalone unless `env` says otherwise.
+
+`OperatorProcess` runs the operator as a real process instead (`python -m reviewops_operator`,
+as the image does), for what a thread cannot show: several replicas, SIGKILL, SIGTERM.
 
 `Clock` lets a test move the operator's "now" (the handlers read `dt.datetime.now(dt.UTC)`), to
 cross a DST change or a missed window without waiting for real time to pass.
@@ -20,8 +23,12 @@ import dataclasses
 import datetime as dt
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
+import time
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -150,9 +157,18 @@ class OperatorHarness:
     """The operator running in a background thread; `with OperatorHarness(...) as op:`."""
 
     def __init__(
-        self, kube_login: dict[str, str], airflow: FakeAirflow, mlflow_uri: str, interval: float = 1.0
+        self,
+        kube_login: dict[str, str],
+        airflow: FakeAirflow,
+        mlflow_uri: str,
+        interval: float = 1.0,
+        env: dict[str, str] | None = None,
+        error_backoffs: tuple[float, ...] | None = None,
     ) -> None:
-        self.env = operator_env(kube_login, airflow, mlflow_uri, interval)
+        self.env = {**operator_env(kube_login, airflow, mlflow_uri, interval), **(env or {})}
+        # kopf retries a failed API call (403 included) after each of these delays; its default
+        # (1, 1, 2, 3, 5, 8, 13, 21) makes a refused peering goodbye hold the stop for 54 s.
+        self.error_backoffs = error_backoffs
         self.interval = interval
         self._saved_env: dict[str, str | None] = {}
         self._thread: threading.Thread | None = None
@@ -189,6 +205,8 @@ class OperatorHarness:
         settings = kopf.OperatorSettings()
         settings.background.instant_exit_timeout = 0.5
         settings.watching.reconnect_backoff = 0.1
+        if self.error_backoffs is not None:
+            settings.networking.error_backoffs = self.error_backoffs
         self._stop = threading.Event()
         ready = threading.Event()
         self._failure = None
@@ -235,6 +253,89 @@ class OperatorHarness:
         self.start()
 
 
+class OperatorProcess:
+    """`python -m reviewops_operator` in its own process, logging to `log_path`.
+
+    The environment is the test process' own minus every REVIEWOPS_* variable, plus
+    `operator_env(...)` and `env`; `POD_ID` (kopf's identity in peering objects) is `name`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        folder: Path,
+        kube_login: dict[str, str],
+        airflow: FakeAirflow,
+        mlflow_uri: str,
+        interval: float = 1.0,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.log_path = folder / f"operator-{name}.log"
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWOPS_")}
+        self.env = {
+            **inherited,
+            **operator_env(kube_login, airflow, mlflow_uri, interval),
+            **(env or {}),
+            "POD_ID": name,
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> OperatorProcess:
+        """Start the process (returns at once; see `wait_log`)."""
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "reviewops_operator"],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def log(self) -> str:
+        """Everything the process logged so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def wait_log(self, needle: str, timeout: float, count: int = 1) -> float:
+        """Wait until `needle` occurs `count` times in the log; returns time.monotonic() then."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.log().count(needle) >= count:
+                return time.monotonic()
+            if not self.alive():
+                raise RuntimeError(f"operator {self.name} exited; log tail:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+        raise TimeoutError(f"operator {self.name}: {needle!r} not logged within {timeout} s; "
+                           f"log tail:\n{self.log()[-3000:]}")  # fmt: skip
+
+    def signal(self, number: signal.Signals) -> None:
+        """Send a signal (SIGKILL: no goodbye at all; SIGTERM: kopf's graceful exit)."""
+        if self._process is not None:
+            self._process.send_signal(number)
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the exit; its return code."""
+        assert self._process is not None
+        return self._process.wait(timeout)
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM, then SIGKILL after `timeout` seconds; a no-op once it has exited."""
+        if not self.alive():
+            return
+        assert self._process is not None
+        self._process.terminate()
+        try:
+            self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(10)
+
+
 @dataclasses.dataclass
 class Stack:
     """Everything an end-to-end test talks to."""
@@ -248,7 +349,7 @@ class Stack:
 
     @property
     def backend(self) -> str:
-        """"emulator" or "cluster"."""
+        """Either "emulator" or "cluster"."""
         return "emulator" if self.cluster is None else "cluster"
 
     def create_namespace(self, name: str) -> None:

@@ -55,6 +55,7 @@ def execute(
 ) -> None:
     """Run `stage` and report it the way Airflow reads it (exit code, stderr, last stdout line)."""
     from reviewops.pipeline import NothingToAnalyze
+    from reviewops.policy import PolicyError
     from reviewops.settings import SettingsError
     from reviewops.spec import SpecError
     from reviewops.stages.artifacts import ArtifactError
@@ -65,6 +66,8 @@ def execute(
     try:
         data = read_conf_argument(conf) if conf is not None else None
         outcome = run_stage(stage, run_id=run_id, artifacts_url=artifacts, conf=data)
+    except PolicyError as exc:
+        raise _fail(stage, f"not allowed: {exc}", 2) from exc
     except SpecError as exc:
         raise _fail(stage, f"invalid conf: {exc}", 2) from exc
     except SettingsError as exc:

@@ -110,9 +110,13 @@ def read_conf_argument(value: str, stdin: str | None = None) -> object:
                 loaded: object = yaml.safe_load(text)
             except yaml.YAMLError as exc:
                 raise SpecError(f"conf: {value} is not valid YAML: {exc}") from exc
+            except RecursionError as exc:
+                raise SpecError(f"conf: {value} is nested too deeply") from exc
             return loaded
     try:
         parsed: object = json.loads(text)
     except ValueError as exc:
         raise SpecError(f"conf: not valid JSON ({exc})") from exc
+    except RecursionError as exc:  # a conf is a few levels deep; thousands are an attack or a bug
+        raise SpecError("conf: nested too deeply to be a ReviewAnalysis conf") from exc
     return parsed

@@ -60,9 +60,19 @@ class StageContext:
     conf_data: object = None  # validate only: the raw conf to check
 
     def conf(self) -> RunConf:
-        """The conf validate accepted (validated again: the file may come from another version)."""
+        """The conf validate accepted, validated again (the file may come from another version)
+        and checked again against the admin's allow-lists (which may have changed since)."""
         self.store.marker("validate")
-        return parse_conf(self.store.read_json("validate", "conf.json"))
+        conf = parse_conf(self.store.read_json("validate", "conf.json"))
+        self.enforce_policy(conf)
+        return conf
+
+    def enforce_policy(self, conf: RunConf) -> None:
+        """PolicyError (naming the field) when the spec points where the admin did not allow."""
+        from reviewops.policy import enforce
+
+        namespace = conf.analysis.namespace if conf.analysis is not None else None
+        enforce(conf.spec, namespace, self.settings.policy())
 
     def options(self, conf: RunConf, out_dir: Path) -> RunOptions:
         from reviewops.pipeline import RunOptions
@@ -116,6 +126,7 @@ def run_stage(
 
 def _validate(ctx: StageContext) -> StageOutcome:
     conf = parse_conf(ctx.conf_data)  # SpecError names the bad fields
+    ctx.enforce_policy(conf)  # before anything is read: never load a model the admin did not allow
     problems = ctx.settings.publish_problems(conf.spec.mlflow.enabled)
     if problems:  # checked before any work: a misconfigured worker fails the run at once
         raise SettingsError("; ".join(problems))
@@ -147,12 +158,14 @@ def _load(ctx: StageContext) -> StageOutcome:
 
 
 def _preprocess(ctx: StageContext) -> StageOutcome:
-    from reviewops.pipeline import preprocess
+    from reviewops.pipeline import preprocess, source_warnings
 
     conf = ctx.conf()
-    reviews = io.read_source(ctx.store).reviews
+    source = io.read_source(ctx.store)
+    reviews = source.reviews
     with tempfile.TemporaryDirectory(prefix="reviewops-preprocess-") as tmp:
         prepared = preprocess(conf.spec, reviews, ctx.options(conf, Path(tmp)), no_progress)
+    prepared.warnings[:0] = source_warnings(source.problems)  # as `reviewops analyze` reports them
     io.write_prepared(ctx.store, prepared)
     tokens = sum(len(t) for t in prepared.tokens)
     return StageOutcome(f"{len(reviews)} reviews, {tokens} tokens", marker={"reviews": len(reviews)})
