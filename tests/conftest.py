@@ -19,9 +19,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 def shared_data() -> Path:
     """../shared/data (real Trustpilot pages and reviews); skips when a fresh clone lacks it."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(
-            f"real third-party data not found at {SHARED_DATA} (only CI and dev machines have it)"
-        )
+        pytest.skip(f"real third-party data not found at {SHARED_DATA} (only CI and dev machines have it)")
     return SHARED_DATA
 
 

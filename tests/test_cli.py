@@ -67,6 +67,8 @@ def test_english_csv_from_trustpilot(shared_data: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = _summary(tmp_path)
     assert summary["reviews"] == 3000 and summary["languages"].get("en", 0) > 2900
+    assert any("kept the newest 3000 of " in w and "--max-reviews" in w for w in summary["warnings"])
+    assert "kept the newest 3000 of " in " ".join(result.output.split())  # on the terminal too
     # the run is named after the companies of the file's `company` column, not the file; the
     # 3,000 newest reviews cover all four insurers
     with csv_path.open(encoding="utf-8", newline="") as f:
@@ -124,7 +126,7 @@ def test_invalid_manifest_names_the_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "apiVersion: reviewops.io/v1alpha1\nkind: ReviewAnalysis\nmetadata: {name: x}\n"
-        "spec:\n  company: {name: X}\n  topics: {numTopics: 500}\n"
+        "spec:\n  company: {name: X, domain: www.example.com}\n  topics: {numTopics: 500}\n"
     )
     result = runner.invoke(app, ["validate", str(bad)])
     assert result.exit_code == 2

@@ -164,14 +164,23 @@ def test_both_phrase_banks_cover_every_theme_with_enough_variety() -> None:
 
 def test_a_broken_phrase_bank_names_the_file_and_key() -> None:
     good: dict[str, Any] = {
-        "positive": ["Fine."], "negative": ["Bad."], "titles": {"positive": ["A"], "negative": ["B"]}
+        "positive": ["Fine."],
+        "negative": ["Bad."],
+        "titles": {"positive": ["A"], "negative": ["B"]},
     }
     data: dict[str, Any] = {
-        "language": "en", "currency": "dollars", "countries": {"GB": 1.0}, "names": ["Al"],
-        "agents": ["Bo"], "openers": ["Hi."], "connectors": ["But"], "mixed_titles": ["Meh"],
+        "language": "en",
+        "currency": "dollars",
+        "countries": {"GB": 1.0},
+        "names": ["Al"],
+        "agents": ["Bo"],
+        "openers": ["Hi."],
+        "connectors": ["But"],
+        "mixed_titles": ["Meh"],
         "closers": {"positive": ["x"], "negative": ["y"], "mixed": ["z"]},
         "replies": {"positive": ["Thanks {name}"], "negative": ["Sorry {name}"]},
-        "misspellings": {}, "themes": {name: good for name in THEME_NAMES},
+        "misspellings": {},
+        "themes": {name: good for name in THEME_NAMES},
     }
     _parse(data, "bank.json")  # complete: accepted
     broken = {**data, "themes": {**data["themes"], "battery": {**good, "negative": []}}}

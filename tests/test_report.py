@@ -29,7 +29,7 @@ def _build(
         run_id="run-1",
         analysis="local/test",
         company="Back <Market>",
-        spec={"company": {"name": "Back <Market>"}},
+        spec={"company": {"name": "Back <Market>", "domain": "www.example.com"}},
         languages=languages or ["en"] * len(reviews),
         source_stats={"type": "file"},
         problems=[],
@@ -222,3 +222,29 @@ def test_render_is_fast_for_100k_reviews() -> None:
     render_report(summary, many, {})
     # ~0.5 s on a laptop; the bound only catches work that grows with the number of reviews
     assert time.perf_counter() - started < 5.0
+
+
+def test_cjk_topics_draw_without_a_glyph_warning_flood_and_the_report_says_so(tmp_path: Path) -> None:
+    import warnings
+
+    summary, reviews = _summary()
+    cjk = copy.deepcopy(summary)
+    item = cjk["topics"]["items"][0]
+    item["label"] = "配送 / 速い"
+    item["terms"] = [{"term": "配送", "weight": 0.5}, {"term": "速い", "weight": 0.3}, *item["terms"]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clouds = write_wordclouds(cjk, tmp_path / "clouds")
+        html = render_report(cjk, reviews, clouds)
+    glyphs = [w for w in caught if "Glyph" in str(w.message)]
+    assert glyphs == []
+    assert "2 topic word(s) are in a script the installed font cannot draw" in html
+    assert "配送 / 速い" in html  # the tables still show the text
+    assert plots.drawable_text("配送 / battery") == "… / battery"
+    assert not plots.drawable("速い") and plots.drawable("écran ★")
+
+
+def test_summary_names_the_k_chosen_per_language() -> None:
+    summary, _ = _summary()
+    assert summary["topics"]["k_chosen"] == {"all": summary["topics"]["k"]}
+    assert summary["topics"]["k_scores_language"] is None

@@ -29,17 +29,21 @@ def site() -> Iterator[FakeTrustpilot]:
         yield fake
 
 
-def scrape(site: FakeTrustpilot, tmp_path: Path, sleeps: Sleeps | None = None,
-           **source: object) -> SourceResult:
+def scrape(
+    site: FakeTrustpilot, tmp_path: Path, sleeps: Sleeps | None = None, **source: object
+) -> SourceResult:
     spec = Source.model_validate({"maxReviews": 1000, "requestDelaySeconds": 0, **source})
     client = HttpClient(delay_seconds=spec.request_delay_seconds, sleep=sleeps or Sleeps())
     return scrape_trustpilot(DOMAIN, spec, client=client, cache_dir=tmp_path, base_url=site.url)
 
 
 def test_pages_through_to_the_last_page_newest_first(site: FakeTrustpilot, tmp_path: Path) -> None:
-    result = load_reviews(Source(max_reviews=1000, request_delay_seconds=0),
-                          Company(name="Example", domain=DOMAIN), cache_dir=tmp_path,
-                          base_url=site.url)
+    result = load_reviews(
+        Source(max_reviews=1000, request_delay_seconds=0),
+        Company(name="Example", domain=DOMAIN),
+        cache_dir=tmp_path,
+        base_url=site.url,
+    )
 
     assert result.complete and result.problems == []
     assert [r.id for r in result.reviews] == [r["id"] for r in site.listings["en"]]
@@ -50,8 +54,13 @@ def test_pages_through_to_the_last_page_newest_first(site: FakeTrustpilot, tmp_p
 
 
 def test_the_user_agent_names_whoever_runs_the_scrape(site: FakeTrustpilot, tmp_path: Path) -> None:
-    load_reviews(Source(max_reviews=5, request_delay_seconds=0), Company(name="Example", domain=DOMAIN),
-                 cache_dir=tmp_path, base_url=site.url, contact="cx-data@example.org")
+    load_reviews(
+        Source(max_reviews=5, request_delay_seconds=0),
+        Company(name="Example", domain=DOMAIN),
+        cache_dir=tmp_path,
+        base_url=site.url,
+        contact="cx-data@example.org",
+    )
 
     agents = {r.user_agent for r in site.requests}
     assert len(agents) == 1 and agents.pop().endswith("; contact: cx-data@example.org)")
@@ -181,9 +190,7 @@ def test_robots_txt_disallow_is_a_clear_error(site: FakeTrustpilot, tmp_path: Pa
     assert site.page_requests() == []
 
 
-def test_missing_robots_txt_allows_and_crawl_delay_is_honoured(
-    site: FakeTrustpilot, tmp_path: Path
-) -> None:
+def test_missing_robots_txt_allows_and_crawl_delay_is_honoured(site: FakeTrustpilot, tmp_path: Path) -> None:
     site.robots = "User-agent: *\nCrawl-delay: 5\n"
     sleeps = Sleeps()
 
@@ -213,8 +220,14 @@ def test_interrupted_scrape_keeps_its_pages_and_resumes(site: FakeTrustpilot, tm
 
     spec = Source(max_reviews=1000, request_delay_seconds=0)
     with pytest.raises(KeyboardInterrupt):
-        scrape_trustpilot(DOMAIN, spec, client=HttpClient(delay_seconds=0), cache_dir=tmp_path,
-                          base_url=site.url, progress=stop_after_two_pages)
+        scrape_trustpilot(
+            DOMAIN,
+            spec,
+            client=HttpClient(delay_seconds=0),
+            cache_dir=tmp_path,
+            base_url=site.url,
+            progress=stop_after_two_pages,
+        )
     site.requests.clear()
 
     result = scrape(site, tmp_path)
@@ -241,12 +254,16 @@ def test_new_reviews_pass_interrupted_is_finished_by_the_next_run(
     site: FakeTrustpilot, tmp_path: Path
 ) -> None:
     scrape(site, tmp_path)
-    site.listings["en"] = invented_reviews(30, newest=dt.datetime(2025, 8, 1, tzinfo=dt.UTC),
-                                           id_start=1000) + site.listings["en"]
+    site.listings["en"] = (
+        invented_reviews(30, newest=dt.datetime(2025, 8, 1, tzinfo=dt.UTC), id_start=1000)
+        + site.listings["en"]
+    )
     site.fail("en", 2, *[Fault(503)] * 6)
     assert not scrape(site, tmp_path).complete
-    site.listings["en"] = invented_reviews(5, newest=dt.datetime(2025, 8, 10, tzinfo=dt.UTC),
-                                           id_start=2000) + site.listings["en"]
+    site.listings["en"] = (
+        invented_reviews(5, newest=dt.datetime(2025, 8, 10, tzinfo=dt.UTC), id_start=2000)
+        + site.listings["en"]
+    )
 
     result = scrape(site, tmp_path)
 
@@ -254,9 +271,7 @@ def test_new_reviews_pass_interrupted_is_finished_by_the_next_run(
     assert sorted(r.id for r in result.reviews) == sorted(r["id"] for r in site.listings["en"])
 
 
-def test_languages_share_max_reviews_and_use_their_own_site(
-    site: FakeTrustpilot, tmp_path: Path
-) -> None:
+def test_languages_share_max_reviews_and_use_their_own_site(site: FakeTrustpilot, tmp_path: Path) -> None:
     site.listings["fr"] = invented_reviews(30, language="fr", id_start=500)
 
     result = scrape(site, tmp_path, languages=["en", "fr"], maxReviews=40)
@@ -264,14 +279,14 @@ def test_languages_share_max_reviews_and_use_their_own_site(
     assert [r.language for r in result.reviews].count("fr") == 20
     assert len(result.reviews) == 40
     assert listing_url(None, DOMAIN, "fr", 2) == (
-        "https://fr.trustpilot.com/review/www.example-shop.com?languages=fr&page=2")
+        "https://fr.trustpilot.com/review/www.example-shop.com?languages=fr&page=2"
+    )
     assert listing_url(None, DOMAIN, "en", 1).startswith("https://www.trustpilot.com/review/")
 
 
 def test_without_a_cache_nothing_is_written(site: FakeTrustpilot, tmp_path: Path) -> None:
     spec = Source(max_reviews=1000, request_delay_seconds=0)
-    result = scrape_trustpilot(DOMAIN, spec, client=HttpClient(delay_seconds=0),
-                               base_url=site.url)
+    result = scrape_trustpilot(DOMAIN, spec, client=HttpClient(delay_seconds=0), base_url=site.url)
 
     assert len(result.reviews) == 45 and list(tmp_path.iterdir()) == []
 
@@ -280,8 +295,7 @@ def test_give_up_policy_is_configurable(site: FakeTrustpilot, tmp_path: Path) ->
     site.fail("en", 1, Fault(500), Fault(500))
     client = HttpClient(delay_seconds=0, sleep=Sleeps(), policy=RetryPolicy(max_retries=1))
 
-    result = scrape_trustpilot(DOMAIN, Source(request_delay_seconds=0), client=client,
-                               base_url=site.url)
+    result = scrape_trustpilot(DOMAIN, Source(request_delay_seconds=0), client=client, base_url=site.url)
 
     assert not result.complete and "HTTP 500 after 2 attempts" in result.problems[-1].message
 

@@ -18,8 +18,7 @@ COMPANY = Company(name="Example Shop")
 
 
 def read(path: Path, **source: object) -> SourceResult:
-    spec = Source.model_validate({"type": "file", "path": str(path), "maxReviews": 1_000_000,
-                                  **source})
+    spec = Source.model_validate({"type": "file", "path": str(path), "maxReviews": 1_000_000, **source})
     return load_reviews(spec, COMPANY)
 
 
@@ -68,10 +67,13 @@ def test_saved_html_page_and_folder(shared_data: Path) -> None:
 
 
 def test_csv_default_column_names_are_recognised(tmp_path: Path) -> None:
-    path = write(tmp_path, "export.csv",
-                 "Review_ID,Body,Stars,Date,Lang\n"
-                 "a1,Fast delivery,5,2025-01-02,en\n"
-                 "a2,\"Screen was\nscratched\",2,2025-01-03T10:00:00Z,en\n")
+    path = write(
+        tmp_path,
+        "export.csv",
+        "Review_ID,Body,Stars,Date,Lang\n"
+        "a1,Fast delivery,5,2025-01-02,en\n"
+        'a2,"Screen was\nscratched",2,2025-01-03T10:00:00Z,en\n',
+    )
 
     result = read(path)
 
@@ -90,14 +92,17 @@ def test_column_mapping_names_unusual_columns(tmp_path: Path) -> None:
 
 
 def test_bad_rows_are_reported_with_file_and_line_and_only_textless_ones_skipped(tmp_path: Path) -> None:
-    path = write(tmp_path, "reviews.csv",
-                 "id,text,rating,date\n"
-                 "1,\"Fine\nover two lines\",5,2025-01-01\n"  # lines 2-3
-                 "2,,4,2025-01-01\n"  # line 4: no text
-                 "3,Too many stars,7,2025-01-01\n"  # line 5
-                 "4,Odd date,3,the day after\n"  # line 6
-                 "5,Half a star,4.5,2025-01-01\n"  # line 7
-                 "6,No rating is fine,,2025-01-01\n")  # line 8
+    path = write(
+        tmp_path,
+        "reviews.csv",
+        "id,text,rating,date\n"
+        '1,"Fine\nover two lines",5,2025-01-01\n'  # lines 2-3
+        "2,,4,2025-01-01\n"  # line 4: no text
+        "3,Too many stars,7,2025-01-01\n"  # line 5
+        "4,Odd date,3,the day after\n"  # line 6
+        "5,Half a star,4.5,2025-01-01\n"  # line 7
+        "6,No rating is fine,,2025-01-01\n",
+    )  # line 8
 
     result = read(path)
 
@@ -117,12 +122,15 @@ def test_bad_rows_are_reported_with_file_and_line_and_only_textless_ones_skipped
 
 def test_exports_of_other_tools_are_understood(tmp_path: Path) -> None:
     # column names with spaces and capitals, stars written out, dates in words or as epochs
-    path = write(tmp_path, "export.csv",
-                 "Review ID,Reviewer Name,Review Title,Review Content,Review Rating,Review Date\n"
-                 "a,Ann,Late,Parcel came late,Rated 2 out of 5 stars,\"March 3, 2024\"\n"
-                 "b,Bob,Great,Works well,4/5,1709424000\n"
-                 "c,Cy,Fine,As described,★★★★★,2024-03-05 10:00\n"
-                 "d,Di,Meh,Average,6/10,03/04/2024\n")
+    path = write(
+        tmp_path,
+        "export.csv",
+        "Review ID,Reviewer Name,Review Title,Review Content,Review Rating,Review Date\n"
+        'a,Ann,Late,Parcel came late,Rated 2 out of 5 stars,"March 3, 2024"\n'
+        "b,Bob,Great,Works well,4/5,1709424000\n"
+        "c,Cy,Fine,As described,★★★★★,2024-03-05 10:00\n"
+        "d,Di,Meh,Average,6/10,03/04/2024\n",
+    )
 
     result = read(path)
 
@@ -162,8 +170,12 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 def test_jsonl_mixes_flat_rows_and_trustpilot_objects(tmp_path: Path) -> None:
     payload = invented_reviews(1)[0]
-    lines = [json.dumps({"id": "f1", "review": "Flat row", "stars": 3}), "{broken",
-             json.dumps(payload), json.dumps(["not", "an", "object"])]
+    lines = [
+        json.dumps({"id": "f1", "review": "Flat row", "stars": 3}),
+        "{broken",
+        json.dumps(payload),
+        json.dumps(["not", "an", "object"]),
+    ]
     path = write(tmp_path, "mixed.jsonl", "\n".join(lines) + "\n")
 
     result = read(path)
@@ -173,8 +185,9 @@ def test_jsonl_mixes_flat_rows_and_trustpilot_objects(tmp_path: Path) -> None:
 
 
 def test_json_list_of_flat_rows_and_jsonl_named_json(tmp_path: Path) -> None:
-    flat = write(tmp_path, "flat.json", json.dumps([{"text": "One", "rating": "5"},
-                                                    {"text": "Two", "rating": 1}]))
+    flat = write(
+        tmp_path, "flat.json", json.dumps([{"text": "One", "rating": "5"}, {"text": "Two", "rating": 1}])
+    )
     lines = write(tmp_path, "lines.json", '{"text": "A"}\n{"text": "B"}\n')
 
     assert [r.rating for r in read(flat).reviews] == [5, 1]
@@ -194,19 +207,28 @@ def test_folder_of_saved_pages_is_read_and_deduplicated(tmp_path: Path) -> None:
 
 
 def test_filters_languages_since_and_max_reviews(tmp_path: Path) -> None:
-    path = write(tmp_path, "many.csv",
-                 "id,text,language,date\n"
-                 "1,Old,en,2024-01-01\n2,Newer,en,2025-03-01\n3,Newest,en,2025-04-01\n"
-                 "4,Nouveau,fr,2025-04-02\n5,Unknown language,,2025-03-15\n6,Undated,en,\n")
+    path = write(
+        tmp_path,
+        "many.csv",
+        "id,text,language,date\n"
+        "1,Old,en,2024-01-01\n2,Newer,en,2025-03-01\n3,Newest,en,2025-04-01\n"
+        "4,Nouveau,fr,2025-04-02\n5,Unknown language,,2025-03-15\n6,Undated,en,\n",
+    )
 
     english = read(path, languages=["en"])
     assert [r.id for r in english.reviews] == ["1", "2", "3", "5", "6"]
     assert english.problems[0].message == (
-        "left out 1 in 'fr': not in source.languages ['en']; add them there to keep them")
+        "left out 1 in 'fr': not in source.languages ['en']; add them there to keep them"
+    )
     # Without a languages choice, a file is read in every language it holds.
     assert [r.id for r in read(path, since="2025-03-01").reviews] == ["2", "3", "4", "5", "6"]
     # The newest are kept (undated last), in the file's order.
-    assert [r.id for r in read(path, languages=["en", "fr"], maxReviews=3).reviews] == ["3", "4", "5"]
+    capped = read(path, languages=["en", "fr"], maxReviews=3)
+    assert [r.id for r in capped.reviews] == ["3", "4", "5"]
+    # ...and the cut is said, with the field and the flag that lift it
+    assert [p.message for p in capped.problems] == [
+        "kept the newest 3 of 6 reviews (source.maxReviews, --max-reviews); raise it to analyse them all"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -243,7 +265,7 @@ def test_mapping_errors_say_what_exists(tmp_path: Path) -> None:
 
 def test_missing_path_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"spec\.source\.path: is required when type is file"):
-        parse_spec({"company": {"name": "X"}, "source": {"type": "file"}})
+        parse_spec({"company": {"name": "X", "domain": "www.example.com"}, "source": {"type": "file"}})
     with pytest.raises(SourceError, match=r"nowhere.csv not found"):
         read(tmp_path / "nowhere.csv")
 

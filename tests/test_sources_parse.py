@@ -151,8 +151,9 @@ def test_older_payload_with_pending_and_no_source(real_page: str) -> None:
         review["dates"].pop("submittedDate")
     data["props"]["pageProps"]["reviews"][0]["pending"] = True
     script = json.dumps(data).replace("</", "<\\/")
-    old = NEXT_DATA.sub(lambda _: f'<script id="__NEXT_DATA__" type="application/json">{script}</script>',
-                        real_page)
+    old = NEXT_DATA.sub(
+        lambda _: f'<script id="__NEXT_DATA__" type="application/json">{script}</script>', real_page
+    )
 
     page = parse_review_page(old, URL)
 
@@ -180,8 +181,10 @@ def test_empty_listing_page_is_the_last_page() -> None:
 
 
 def test_a_page_that_is_not_a_listing_says_so() -> None:
-    page = parse_review_page("<html><body><h1>Please verify you are human</h1></body></html>",
-                             "https://www.trustpilot.com/review/x.com?page=1")
+    page = parse_review_page(
+        "<html><body><h1>Please verify you are human</h1></body></html>",
+        "https://www.trustpilot.com/review/x.com?page=1",
+    )
 
     assert page.method == "none" and page.reviews == []
     assert "no reviews found" in page.problems[0].message
@@ -216,9 +219,15 @@ def test_invented_title_rule(title: str | None, text: str, expected: str | None)
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("13 mai 2026", dt.date(2026, 5, 13)), ("1 février 2025", dt.date(2025, 2, 1)),
-     ("Date of experience: May 13, 2026", dt.date(2026, 5, 13)), ("13 Mai 2026", dt.date(2026, 5, 13)),
-     ("13. Mai 2026", dt.date(2026, 5, 13)), ("hier", None), ("31 février 2026", None)],
+    [
+        ("13 mai 2026", dt.date(2026, 5, 13)),
+        ("1 février 2025", dt.date(2025, 2, 1)),
+        ("Date of experience: May 13, 2026", dt.date(2026, 5, 13)),
+        ("13 Mai 2026", dt.date(2026, 5, 13)),
+        ("13. Mai 2026", dt.date(2026, 5, 13)),
+        ("hier", None),
+        ("31 février 2026", None),
+    ],
 )
 def test_local_dates_of_the_markup(text: str, expected: dt.date | None) -> None:
     assert parse_local_date(text) == expected

@@ -20,6 +20,7 @@ from typing import Any
 from reviewops.insights import Insights, compute_insights
 from reviewops.records import (
     Prepared,
+    Problem,
     ProgressFn,
     Review,
     SentimentResult,
@@ -27,7 +28,7 @@ from reviewops.records import (
     TopicResult,
     no_progress,
 )
-from reviewops.spec import ReviewAnalysisSpec, safe_name
+from reviewops.spec import ReviewAnalysisSpec, Sentiment, safe_name
 
 log = logging.getLogger(__name__)
 
@@ -129,10 +130,97 @@ def sentiment(
 ) -> SentimentResult:
     from reviewops.sentiment import analyze_sentiment
 
+    options_used, fallback = sentiment_fallback(spec, reviews)
+    if spec.sentiment.model_uri:
+        use_model_store(spec.sentiment.model_uri, options)
     save = options.save_model
-    if save is None and spec.sentiment.method == "supervised" and spec.sentiment.model_uri is None:
+    if save is None and options_used.method == "supervised" and options_used.model_uri is None:
         save = options.out_dir / "sentiment-model.joblib"
-    return analyze_sentiment(reviews, prepared, spec.sentiment, save_model=save, progress=progress)
+    result = analyze_sentiment(reviews, prepared, options_used, save_model=save, progress=progress)
+    notes = [fallback] if fallback else []
+    from_lexicon = result.details.get("from_lexicon")
+    if not fallback and result.method == "ratings" and isinstance(from_lexicon, int) and from_lexicon:
+        notes.append(
+            f"{from_lexicon} of {len(reviews)} reviews have no stars: the ratings method scored "
+            "them with the lexicon (VADER / French lexicon) instead"
+        )
+    if notes:
+        for note in notes:
+            log.info(note)
+        earlier = result.details.get("warnings")
+        result.details["warnings"] = notes + (list(earlier) if isinstance(earlier, list) else [])
+    return result
+
+
+def sentiment_fallback(spec: ReviewAnalysisSpec, reviews: Sequence[Review]) -> tuple[Sentiment, str | None]:
+    """The sentiment options to run, and a one-line note when `supervised` cannot be trained.
+
+    Training needs enough starred reviews of each class (see `check_trainable`); without them
+    the stars themselves are the sentiment (`ratings`, the lexicon for reviews without stars),
+    or the lexicon when no review has stars. The run goes on and says what it did.
+    """
+    options = spec.sentiment
+    if options.method != "supervised" or options.model_uri:
+        return options, None
+    from collections import Counter
+
+    from reviewops.records import LABELS, stars_to_label
+    from reviewops.sentiment import SentimentError
+    from reviewops.sentiment.supervised import MIN_PER_CLASS, MIN_STARRED, check_trainable
+
+    stars = [r.rating for r in reviews if r.rating is not None]
+    try:
+        check_trainable(stars)
+    except SentimentError:
+        counts = Counter(stars_to_label(s) for s in stars)
+        found = ", ".join(f"{counts[label]} {label}" for label in LABELS)
+        used = (
+            "the stars themselves (ratings; the lexicon for reviews without stars)"
+            if stars
+            else "the lexicon (VADER / French lexicon)"
+        )
+        note = (
+            f"supervised sentiment could not be trained: {len(stars)} reviews have stars ({found}); "
+            f"it needs {MIN_STARRED}, with {MIN_PER_CLASS} of each class. Used {used} instead; "
+            "choose with --sentiment ratings|lexicon, or reuse a model with --model PATH"
+        )
+        return options.model_copy(update={"method": "ratings" if stars else "lexicon"}), note
+    return options, None
+
+
+def use_model_store(model_uri: str, options: RunOptions) -> None:
+    """Point MLflow at the run's store before an MLflow model URI (models:/, runs:/) is loaded.
+
+    Without it MLflow resolves the URI against its default store, which creates ./mlflow.db
+    in whatever folder the command runs from. The store is --tracking-uri /
+    MLFLOW_TRACKING_URI, else OUT/mlflow.db when that file exists (a previous run there).
+    """
+    import os
+    import re
+
+    if not re.match(r"^(models|runs):/", model_uri):
+        return
+    from reviewops.sentiment import SentimentError
+    from reviewops.tracking import TrackingError, check_reachable
+
+    uri = options.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        database = options.out_dir / "mlflow.db"
+        if not database.is_file():
+            raise SentimentError(
+                f"sentiment.modelUri {model_uri!r}: no MLflow store to look it up in "
+                f"({database} does not exist); pass --tracking-uri URI (the store that holds "
+                "the model), or --model PATH to a saved .joblib model"
+            )
+        uri = f"sqlite:///{database.resolve()}"
+    try:
+        check_reachable(uri)
+    except TrackingError as exc:
+        raise SentimentError(f"sentiment.modelUri {model_uri!r}: {exc}") from None
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
 
 
 def topics(spec: ReviewAnalysisSpec, prepared: Prepared, progress: ProgressFn) -> TopicResult:
@@ -157,6 +245,38 @@ def source_company(reviews: Sequence[Review], most: int = 4) -> str | None:
     if len(names) <= most:
         return f"{', '.join(names[:-1])} and {names[-1]}"
     return f"{', '.join(names[: most - 1])} and {len(names) - most + 1} more"
+
+
+_KEPT = "review kept without it"
+
+
+def source_warnings(problems: Sequence[Problem], examples: int = 2) -> list[str]:
+    """The source's problems as a few warnings a reader can act on (all are in summary.json).
+
+    Values left empty in kept reviews (an unreadable date or rating) and skipped rows are
+    counted with an example each; problems of a whole file or page are listed one by one.
+    """
+    kept = [p for p in problems if p.message.endswith(_KEPT)]
+    located = [p for p in problems if not p.message.endswith(_KEPT) and _has_line(p.where)]
+    other = [p for p in problems if not p.message.endswith(_KEPT) and not _has_line(p.where)]
+    warnings = [str(p) for p in other[:5]]
+    if len(other) > 5:
+        warnings.append(f"... and {len(other) - 5} more source problems (see summary.json)")
+    if kept:
+        shown = "; ".join(str(p).removesuffix("; " + _KEPT) for p in kept[:examples])
+        warnings.append(
+            f"{len(kept)} value(s) could not be read and were left empty; the reviews were kept "
+            f"(e.g. {shown})"
+        )
+    if located:
+        shown = "; ".join(str(p) for p in located[:examples])
+        warnings.append(f"{len(located)} row(s) or entries skipped (e.g. {shown})")
+    return warnings
+
+
+def _has_line(where: str) -> bool:
+    head, _, tail = where.rpartition(":")
+    return (bool(head) and tail.isdigit()) or " $" in where  # file:line, or file $[json path]
 
 
 def default_run_id(analysis: str) -> str:
@@ -186,7 +306,9 @@ def run_analysis(
     n = len(reviews)
     with timer.measure("preprocess"), stage("preprocess", n) as p:
         prepared = preprocess(spec, reviews, options, p)
-    with timer.measure("sentiment"), stage(f"sentiment ({spec.sentiment.method})", n) as p:
+    prepared.warnings[:0] = source_warnings(source_result.problems)
+    method = sentiment_fallback(spec, reviews)[0].method  # the method that will run
+    with timer.measure("sentiment"), stage(f"sentiment ({method})", n) as p:
         senti = sentiment(spec, reviews, prepared, options, p)
     with timer.measure("topics"), stage(f"topics ({spec.topics.algorithm})", None) as p:
         topic_result = topics(spec, prepared, p)

@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -61,9 +62,45 @@ plt.rcParams.update(
 
 def _png(fig: Figure, *, tight: bool = True) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight" if tight else None, facecolor="white")
+    with warnings.catch_warnings():
+        # a glyph the font lacks is a warning per character (CJK: hundreds); labels are made
+        # drawable beforehand (see `drawable_text`), and the report says what was left out
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight" if tight else None, facecolor="white")
     plt.close(fig)
     return buf.getvalue()
+
+
+@cache
+def _font_chars() -> frozenset[int]:
+    """The code points the charts' font (DejaVu Sans) can draw; empty when it is not found."""
+    path = _font_path()
+    if path is None:
+        return frozenset()
+    from matplotlib.ft2font import FT2Font
+
+    return frozenset(FT2Font(path).get_charmap())
+
+
+def drawable(text: str) -> bool:
+    """True when the charts' font has a glyph for every character of `text`."""
+    chars = _font_chars()
+    return not chars or all(c.isspace() or ord(c) in chars for c in text)
+
+
+def drawable_text(text: str) -> str:
+    """`text` with each run of characters the font cannot draw (CJK, ...) replaced by '…'."""
+    if drawable(text):
+        return text
+    chars = _font_chars()
+    out: list[str] = []
+    for c in text:
+        ok = c.isspace() or ord(c) in chars
+        if ok:
+            out.append(c)
+        elif not out or out[-1] != "…":
+            out.append("…")
+    return "".join(out)
 
 
 def month_index(period: str) -> int:
@@ -333,7 +370,7 @@ def topic_trends(
         ax.text(
             x0,
             bottom + 1.1,
-            ("▲ " if rising else "") + _short(t["label"], 36),
+            ("▲ " if rising else "") + _short(drawable_text(t["label"]), 36),
             fontsize=8.5,
             color=INK,
             fontweight="bold" if rising else "normal",
@@ -365,7 +402,11 @@ def word_cloud(terms: list[dict[str, Any]], path: Path, tone: str = "neutral") -
     from wordcloud import WordCloud
 
     # square roots: one dominant term would otherwise shrink every other word to a speck
-    weights = {t["term"].replace("_", " "): math.sqrt(t["weight"]) for t in terms if t["weight"] > 0}
+    weights = {
+        t["term"].replace("_", " "): math.sqrt(t["weight"])
+        for t in terms
+        if t["weight"] > 0 and drawable(t["term"])  # CJK and other scripts the font lacks: left out
+    }
     if not weights:
         return None
     palette = _WORD_PALETTES.get(tone, _WORD_PALETTES["neutral"])

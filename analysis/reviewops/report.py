@@ -444,6 +444,13 @@ def star_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def undrawable_terms(summary: dict[str, Any]) -> int:
+    """How many topic terms the charts' font cannot draw (CJK, ...): left out of the images."""
+    return sum(
+        not plots.drawable(term["term"]) for topic in summary["topics"]["items"] for term in topic["terms"]
+    )
+
+
 def write_wordclouds(summary: dict[str, Any], folder: Path) -> dict[int, Path]:
     """One PNG per topic under `folder` (also logged to MLflow), coloured by the topic's tone."""
     tones = topic_tones(summary)
@@ -518,6 +525,7 @@ def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: di
         undated=summary["reviews"] - dated,
         history_months=history_months(summary),
         history_note=history_note(summary),
+        undrawable=undrawable_terms(summary),
         months=_months,
         days=_days,
         min_month_reviews=plots.MIN_MONTH_REVIEWS,

@@ -86,6 +86,11 @@ def build_summary(
             "coherence_measure": topics.coherence_measure,
             "diversity": round(topics.diversity, 4),
             "k_scores": {str(k): v for k, v in topics.k_scores.items()},
+            # topics are fitted per language when several have enough reviews: k_scores are the
+            # largest language's, and each language's chosen k is in k_chosen
+            "k_scores_language": next(iter(_by_language(topics)), None),
+            "k_chosen": {lang: info.get("k") for lang, info in _by_language(topics).items()}
+            or {"all": len(topics.topics)},
             "unassigned": sum(1 for t in topics.assignments if t < 0),
             "by_language": topics.details.get("by_language", {}),
             "items": [
@@ -116,6 +121,13 @@ def build_summary(
         "warnings": list(warnings),
         "outputs": {},
     }
+
+
+def _by_language(topics: TopicResult) -> dict[str, dict[str, Any]]:
+    found = topics.details.get("by_language")
+    if not isinstance(found, dict):
+        return {}
+    return {str(lang): info for lang, info in found.items() if isinstance(info, dict)}
 
 
 def _windows(windows: Windows | None) -> dict[str, Any] | None:

@@ -99,6 +99,43 @@ def _experiment_id(client: Any, name: str, artifact_location: str | None) -> str
         return str(experiment.experiment_id)
 
 
+def _cause(exc: BaseException) -> str:
+    """The root cause of a connection failure in words: refused, name resolution, time-out."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(f"{type(e).__name__} {e}" for e in chain)
+    if "Name or service not known" in text or "NameResolution" in text or "gaierror" in text:
+        return "name resolution failed (no such host, or no network)"
+    if "Connection refused" in text or "ConnectionRefused" in text:
+        return "connection refused (no server listening there)"
+    if "Timeout" in text or "timed out" in text:
+        return "no answer in time"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def check_reachable(tracking_uri: str, timeout: float = 5.0) -> None:
+    """Raise TrackingError at once when an http(s) MLflow server cannot be reached at all.
+
+    MLflow's own client retries a dead server for minutes (backoff over several attempts);
+    one short probe first makes a refused connection or an unknown host a prompt, named error.
+    Any HTTP answer counts as reachable; embedded stores (sqlite:, file:) are not probed.
+    """
+    if not tracking_uri.startswith(("http://", "https://")):
+        return
+    import requests
+
+    try:
+        requests.get(f"{tracking_uri.rstrip('/')}/health", timeout=(timeout, timeout * 2))
+    except requests.RequestException as exc:
+        raise TrackingError(
+            f"MLflow at {tracking_uri} is not reachable: {_cause(exc)}. "
+            "Check REVIEWOPS_MLFLOW_TRACKING_URI / --tracking-uri, or pass --no-mlflow."
+        ) from exc
+
+
 def log_analysis_run(
     *,
     tracking_uri: str,
@@ -120,6 +157,7 @@ def log_analysis_run(
     except ImportError as exc:  # pragma: no cover - mlflow is a declared dependency
         raise TrackingError("mlflow is not installed: pip install 'reviewops[analysis]'") from exc
 
+    check_reachable(tracking_uri)
     try:
         mlflow.set_tracking_uri(tracking_uri)
         client = MlflowClient(tracking_uri=tracking_uri)

@@ -17,8 +17,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 _OPENINGS = ["Parcel came", "The phone arrived", "Support answered", "Refund took", "Battery lasts"]
-_ENDINGS = ["quickly and well packed.", "with a scratch on the screen.", "after two weeks.",
-            "all day without trouble.", "but the charger was missing."]
+_ENDINGS = [
+    "quickly and well packed.",
+    "with a scratch on the screen.",
+    "after two weeks.",
+    "all day without trouble.",
+    "but the charger was missing.",
+]
 
 
 def invented_reviews(
@@ -35,29 +40,38 @@ def invented_reviews(
         number = id_start + i
         published = newest - i * step
         text = f"{_OPENINGS[number % 5]} {_ENDINGS[(number // 5) % 5]} Order {number}."
-        reviews.append({
-            "id": f"{number:024x}",
-            "filtered": False,
-            "isPending": False,
-            "text": text,
-            "rating": number % 5 + 1,
-            "labels": {"verification": {"isVerified": number % 2 == 0,
-                                        "verificationLevel": "verified" if number % 2 == 0
-                                        else "not-verified"}},
-            "title": f"Review number {number}",
-            "likes": number % 3,
-            "source": "Organic",
-            "dates": {
-                "experiencedDate": published.strftime("%Y-%m-%dT00:00:00.000Z"),
-                "publishedDate": published.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "updatedDate": None,
-                "submittedDate": None,
-            },
-            "consumer": {"id": f"c{number}", "displayName": f"Tester{number}",
-                         "countryCode": "GB", "numberOfReviews": 1},
-            "reply": None,
-            "language": language,
-        })
+        reviews.append(
+            {
+                "id": f"{number:024x}",
+                "filtered": False,
+                "isPending": False,
+                "text": text,
+                "rating": number % 5 + 1,
+                "labels": {
+                    "verification": {
+                        "isVerified": number % 2 == 0,
+                        "verificationLevel": "verified" if number % 2 == 0 else "not-verified",
+                    }
+                },
+                "title": f"Review number {number}",
+                "likes": number % 3,
+                "source": "Organic",
+                "dates": {
+                    "experiencedDate": published.strftime("%Y-%m-%dT00:00:00.000Z"),
+                    "publishedDate": published.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "updatedDate": None,
+                    "submittedDate": None,
+                },
+                "consumer": {
+                    "id": f"c{number}",
+                    "displayName": f"Tester{number}",
+                    "countryCode": "GB",
+                    "numberOfReviews": 1,
+                },
+                "reply": None,
+                "language": language,
+            }
+        )
     return reviews
 
 
@@ -72,19 +86,31 @@ def render_page(
 ) -> str:
     """A listing page carrying its data the way Trustpilot does: `__NEXT_DATA__` JSON."""
     props = {
-        "businessUnit": {"id": "b1", "displayName": "Example Shop", "identifyingName": domain,
-                         "numberOfReviews": total_count or len(reviews), "trustScore": 4.1,
-                         "stars": 4},
+        "businessUnit": {
+            "id": "b1",
+            "displayName": "Example Shop",
+            "identifyingName": domain,
+            "numberOfReviews": total_count or len(reviews),
+            "trustScore": 4.1,
+            "stars": 4,
+        },
         "reviews": reviews,
         "relevantReviews": invented_reviews(2, id_start=900_000),  # featured: must be ignored
-        "filters": {"pagination": {"currentPage": page, "perPage": per_page,
-                                   "totalCount": total_count or len(reviews),
-                                   "totalPages": total_pages}},
+        "filters": {
+            "pagination": {
+                "currentPage": page,
+                "perPage": per_page,
+                "totalCount": total_count or len(reviews),
+                "totalPages": total_pages,
+            }
+        },
     }
     data = json.dumps({"props": {"pageProps": props}, "page": "/review/[businessUnit]"})
-    return ("<!DOCTYPE html><html lang=\"en\"><head><title>Example Shop reviews</title></head>"
-            f"<body><main>reviews</main><script id=\"__NEXT_DATA__\" type=\"application/json\">"
-            f"{data}</script></body></html>")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><title>Example Shop reviews</title></head>'
+        f'<body><main>reviews</main><script id="__NEXT_DATA__" type="application/json">'
+        f"{data}</script></body></html>"
+    )
 
 
 @dataclass
@@ -123,8 +149,7 @@ class FakeTrustpilot:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         # A short poll interval keeps shutdown (one per test) from costing half a second.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def url(self) -> str:
@@ -133,8 +158,11 @@ class FakeTrustpilot:
 
     def page_requests(self) -> list[tuple[str, int]]:
         """(language, page) of every listing request, in order."""
-        return [(r.query["languages"], int(r.query["page"])) for r in self.requests
-                if r.path.startswith("/review/")]
+        return [
+            (r.query["languages"], int(r.query["page"]))
+            for r in self.requests
+            if r.path.startswith("/review/")
+        ]
 
     def fail(self, language: str, page: int, *faults: Fault) -> None:
         """Serve these answers, in order, before the real page."""
@@ -165,9 +193,15 @@ class FakeTrustpilot:
             listing = list(self.listings[language])
         total_pages = max(1, math.ceil(len(listing) / self.per_page))
         start = (page - 1) * self.per_page
-        shown = [] if (language, page) in self.empty_pages else listing[start:start + self.per_page]
-        body = render_page(shown, page, total_pages, domain=path.split("/")[2],
-                           per_page=self.per_page, total_count=len(listing))
+        shown = [] if (language, page) in self.empty_pages else listing[start : start + self.per_page]
+        body = render_page(
+            shown,
+            page,
+            total_pages,
+            domain=path.split("/")[2],
+            per_page=self.per_page,
+            total_count=len(listing),
+        )
         size = len(body.encode())
         if fault is None:
             return 200, {}, body, size

@@ -91,7 +91,10 @@ def _scrape(
     from reviewops.sources.scraper import scrape_trustpilot
 
     if not company.domain:
-        raise SourceError("company.domain is required to scrape Trustpilot: give the domain "
-                          "of the company's Trustpilot page, e.g. www.backmarket.com")
-    return scrape_trustpilot(company.domain, source, client=client, cache_dir=cache_dir,
-                             base_url=base_url, progress=progress)
+        raise SourceError(
+            "company.domain is required to scrape Trustpilot: give the domain "
+            "of the company's Trustpilot page, e.g. www.backmarket.com"
+        )
+    return scrape_trustpilot(
+        company.domain, source, client=client, cache_dir=cache_dir, base_url=base_url, progress=progress
+    )

@@ -89,8 +89,7 @@ class ReviewCache:
                 try:
                     reviews.append(review_from_json(json.loads(line)))
                 except (ValueError, TypeError) as exc:
-                    problems.append(Problem(f"{path}:{number}",
-                                            f"unreadable cache line skipped ({exc})"))
+                    problems.append(Problem(f"{path}:{number}", f"unreadable cache line skipped ({exc})"))
         return reviews, problems
 
     def append(self, reviews: list[Review]) -> None:

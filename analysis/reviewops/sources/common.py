@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from reviewops.records import Problem, Review
-from reviewops.spec import Source
+from reviewops.spec import Source, SourceType
 
 _SPACES = re.compile(r"\s+")
 _ELLIPSES = ("…", "...")
@@ -29,8 +29,9 @@ def parse_timestamp(value: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 date (expected e.g. 2024-04-03 or "
-                         "2024-04-03T19:24:11Z)") from None
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 date (expected e.g. 2024-04-03 or 2024-04-03T19:24:11Z)"
+        ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
@@ -96,8 +97,12 @@ def select(
     if len(by_language) < len(reviews):
         others = Counter(r.language for r in reviews if r.language and r.language not in wanted)
         counts = ", ".join(f"{n} in {lang!r}" for lang, n in others.most_common())
-        problems.append(Problem(where, f"left out {counts}: not in source.languages "
-                                       f"{sorted(wanted)}; add them there to keep them"))
+        problems.append(
+            Problem(
+                where,
+                f"left out {counts}: not in source.languages {sorted(wanted)}; add them there to keep them",
+            )
+        )
     since = source.since
     in_range = by_language
     if since is not None:
@@ -107,6 +112,14 @@ def select(
         order = sorted(range(len(in_range)), key=lambda i: _age_key(in_range[i]))
         chosen = sorted(order[: source.max_reviews])
         kept = [in_range[i] for i in chosen]
+        if source.type == SourceType.FILE:  # a scrape stops at maxReviews by design; a file is cut
+            problems.append(
+                Problem(
+                    where,
+                    f"kept the newest {source.max_reviews} of {len(in_range)} reviews "
+                    "(source.maxReviews, --max-reviews); raise it to analyse them all",
+                )
+            )
     stats = {
         "filtered_language": len(reviews) - len(by_language),
         "filtered_since": len(by_language) - len(in_range),

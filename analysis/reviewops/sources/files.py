@@ -16,38 +16,53 @@ from typing import Any
 
 from reviewops.records import Problem, ProgressFn, Review, SourceResult, no_progress
 from reviewops.sources.common import SourceError, dedupe
-from reviewops.sources.tabular import RowError, RowReader, resolve_columns
+from reviewops.sources.tabular import (
+    SAMPLE_ROWS,
+    RowError,
+    RowReader,
+    resolve_columns,
+    unmapped_rating_column,
+)
 from reviewops.sources.trustpilot_parse import parse_review_page
 from reviewops.sources.trustpilot_payload import PayloadError, looks_like_review, review_from_payload
 from reviewops.spec import FileFormat, Source
 
-SUFFIXES = {".csv": FileFormat.CSV, ".tsv": FileFormat.CSV, ".jsonl": FileFormat.JSONL,
-            ".ndjson": FileFormat.JSONL, ".json": FileFormat.JSON, ".html": FileFormat.HTML,
-            ".htm": FileFormat.HTML}
+SUFFIXES = {
+    ".csv": FileFormat.CSV,
+    ".tsv": FileFormat.CSV,
+    ".jsonl": FileFormat.JSONL,
+    ".ndjson": FileFormat.JSONL,
+    ".json": FileFormat.JSON,
+    ".html": FileFormat.HTML,
+    ".htm": FileFormat.HTML,
+}
 _DELIMITERS = ",;\t|"
 
 
 def read_file_source(source: Source, progress: ProgressFn = no_progress) -> SourceResult:
     """Every review in `source.path`, deduplicated by id (filters are applied by the caller)."""
     if not source.path:
-        raise SourceError("source.path is required when source.type is file: give the CSV, "
-                          "JSONL, JSON or HTML file (or a folder of them) to read")
+        raise SourceError(
+            "source.path is required when source.type is file: give the CSV, "
+            "JSONL, JSON or HTML file (or a folder of them) to read"
+        )
     path = Path(source.path).expanduser()
     if not path.exists():
-        raise SourceError(f"source.path: {path} not found (looked at {path.resolve()}); "
-                          "check the path (relative paths start from the current directory)")
+        raise SourceError(
+            f"source.path: {path} not found (looked at {path.resolve()}); "
+            "check the path given to --input or in source.path (relative paths "
+            "start from the current directory)"
+        )
     files = _folder_files(path) if path.is_dir() else [path]
     reviews: list[Review] = []
     problems: list[Problem] = []
     for file in files:
-        got, trouble = read_file(file, FileFormat(source.format), source.columns,
-                                 strict=not path.is_dir())
+        got, trouble = read_file(file, FileFormat(source.format), source.columns, strict=not path.is_dir())
         reviews.extend(got)
         problems.extend(trouble)
         progress(len(got))
     unique, duplicates = dedupe(reviews)
-    stats = {"files": len(files), "read": len(reviews), "problems": len(problems),
-             "duplicates": duplicates}
+    stats = {"files": len(files), "read": len(reviews), "problems": len(problems), "duplicates": duplicates}
     return SourceResult(unique, problems, True, stats)
 
 
@@ -61,8 +76,9 @@ def read_file(
     where = str(path)
     data = path.read_bytes()
     if not data.strip():
-        raise SourceError(f"{where}: the file is empty; export the reviews again or point "
-                          "source.path at another file")
+        raise SourceError(
+            f"{where}: the file is empty; export the reviews again or point source.path at another file"
+        )
     text = _decode(data, where)
     kind = fmt if fmt != FileFormat.AUTO else detect_format(path, text)
     if kind == FileFormat.CSV:
@@ -75,9 +91,11 @@ def read_file(
         except json.JSONDecodeError as exc:
             if fmt == FileFormat.AUTO and exc.msg == "Extra data":
                 return _read_jsonl(text, where, columns)  # JSON Lines saved as .json
-            raise SourceError(f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
-                              "fix the file, or set source.format: jsonl if it holds one "
-                              "object per line") from None
+            raise SourceError(
+                f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
+                "fix the file, or pass --format jsonl (source.format: jsonl) if "
+                "it holds one object per line"
+            ) from None
     return _read_html(text, where, strict)
 
 
@@ -97,8 +115,11 @@ def detect_format(path: Path, text: str) -> FileFormat:
 
 
 def _folder_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUFFIXES)
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUFFIXES
+    )
     if not files:
         raise SourceError(f"{folder}: no {', '.join(sorted(SUFFIXES))} file in this folder")
     return files
@@ -124,6 +145,7 @@ def _read_csv(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[R
     rows = RowReader(resolve_columns(header, mapping, where), where)
     reviews: list[Review] = []
     problems: list[Problem] = []
+    sample: list[dict[str, str]] = []
     last_line = reader.line_num
     try:
         for record in reader:
@@ -132,12 +154,20 @@ def _read_csv(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[R
             if not record:
                 continue
             if len(record) != len(header):
-                problems.append(Problem(f"{where}:{line}", f"{len(record)} fields where the "
-                                        f"header has {len(header)} (a stray quote or delimiter?); "
-                                        "row skipped"))
+                problems.append(
+                    Problem(
+                        f"{where}:{line}",
+                        f"{len(record)} fields where the "
+                        f"header has {len(header)} (a stray quote or delimiter?); "
+                        "row skipped",
+                    )
+                )
                 continue
+            row = dict(zip(header, record, strict=True))
+            if len(sample) < SAMPLE_ROWS:
+                sample.append(row)
             try:
-                reviews.append(rows.review(dict(zip(header, record, strict=True)), line))
+                reviews.append(rows.review(row, line))
             except RowError as exc:
                 problems.append(Problem(f"{where}:{line}", str(exc)))
             problems.extend(rows.take_notes())
@@ -145,6 +175,8 @@ def _read_csv(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[R
         raise SourceError(f"{where}:{reader.line_num}: unreadable CSV ({exc})") from None
     if not reviews and not problems:
         raise SourceError(f"{where}: a header but no rows; the export is empty")
+    if (unmapped := unmapped_rating_column(sample, rows.columns, where)) is not None:
+        problems.insert(0, unmapped)
     return reviews, problems
 
 
@@ -152,6 +184,7 @@ def _read_jsonl(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list
     reviews: list[Review] = []
     problems: list[Problem] = []
     rows: RowReader | None = None
+    sample: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -168,10 +201,14 @@ def _read_jsonl(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list
                 reviews.append(review_from_payload(obj, f"{where}:{number}"))
                 continue
             rows = rows or RowReader(resolve_columns(list(obj), mapping, where), where)
+            if len(sample) < SAMPLE_ROWS:
+                sample.append(obj)
             reviews.append(rows.review(obj, number))
             problems.extend(rows.take_notes())
         except (RowError, PayloadError) as exc:
             problems.append(Problem(f"{where}:{number}", str(exc)))
+    if rows is not None and (unmapped := unmapped_rating_column(sample, rows.columns, where)):
+        problems.insert(0, unmapped)
     return reviews, problems
 
 
@@ -180,9 +217,11 @@ def _read_json(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[
     flat: list[tuple[Mapping[str, Any], str]] = []
     _collect(json.loads(text), "$", None, found, flat)
     if not found and not flat:
-        raise SourceError(f"{where}: this JSON holds no reviews; expected a list of review "
-                          "objects (Trustpilot's or flat rows with a text field), a list of "
-                          "pages like [{reviews: [...]}], or Trustpilot's page data")
+        raise SourceError(
+            f"{where}: this JSON holds no reviews; expected a list of review "
+            "objects (Trustpilot's or flat rows with a text field), a list of "
+            "pages like [{reviews: [...]}], or Trustpilot's page data"
+        )
     reviews: list[Review] = []
     problems: list[Problem] = []
     for obj, json_path, company in found:
@@ -199,6 +238,9 @@ def _read_json(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[
             except RowError as exc:
                 problems.append(Problem(f"{where} {json_path}", str(exc)))
             problems.extend(rows.take_notes())
+        sample = [obj for obj, _ in flat[:SAMPLE_ROWS]]
+        if (unmapped := unmapped_rating_column(sample, rows.columns, where)) is not None:
+            problems.insert(0, unmapped)
     return reviews, problems
 
 
@@ -217,13 +259,10 @@ def _collect(
         if looks_like_review(data):
             found.append((data, json_path, company))
         elif isinstance(data.get("reviews"), list):
-            _collect(data["reviews"], f"{json_path}.reviews", _wrapper_company(data) or company,
-                     found, flat)
+            _collect(data["reviews"], f"{json_path}.reviews", _wrapper_company(data) or company, found, flat)
         elif isinstance(data.get("props"), dict):
-            _collect(data["props"].get("pageProps"), f"{json_path}.props.pageProps", company,
-                     found, flat)
-        elif any(str(k).lower() in ("text", "body", "content", "review", "reviewbody")
-                 for k in data):
+            _collect(data["props"].get("pageProps"), f"{json_path}.props.pageProps", company, found, flat)
+        elif any(str(k).lower() in ("text", "body", "content", "review", "reviewbody") for k in data):
             flat.append((data, json_path))
 
 
@@ -244,8 +283,10 @@ def _wrapper_company(wrapper: Mapping[str, Any]) -> str | None:
 def _read_html(text: str, where: str, strict: bool) -> tuple[list[Review], list[Problem]]:
     page = parse_review_page(text, where)
     if page.method == "none" and strict:
-        raise SourceError(f"{where}: no Trustpilot reviews in this HTML; save the review page "
-                          "itself (trustpilot.com/review/<domain>) with its scripts")
+        raise SourceError(
+            f"{where}: no Trustpilot reviews in this HTML; save the review page "
+            "itself (trustpilot.com/review/<domain>) with its scripts"
+        )
     return page.reviews, page.problems
 
 

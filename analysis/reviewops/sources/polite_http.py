@@ -35,6 +35,8 @@ def user_agent(contact: str | None = None) -> str:
     if not contact:
         return USER_AGENT
     return f"ReviewOps/{__version__} (+{PROJECT_URL}; contact: {contact})"
+
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -104,8 +106,11 @@ class HttpClient:
                 break
             self.pause_before_retry(url, status, retry, retry_after)
         what = f"HTTP {status}" if status is not None else "no answer"
-        raise FetchError(url, status, f"{what} after {self.policy.max_retries + 1} attempts; "
-                                      "giving up (run again later to resume)")
+        raise FetchError(
+            url,
+            status,
+            f"{what} after {self.policy.max_retries + 1} attempts; giving up (run again later to resume)",
+        )
 
     def pause_before_retry(
         self, url: str, status: int | None, retry: int, retry_after: float | None = None
@@ -113,8 +118,12 @@ class HttpClient:
         """Wait before retry number `retry`: the server's Retry-After if it gave one, else backoff."""
         wait = self.policy.backoff(retry) if retry_after is None else retry_after
         if wait > self.policy.max_retry_after_seconds:
-            raise FetchError(url, status, f"HTTP {status}: the server asks to wait {wait:.0f} s "
-                                          "(Retry-After), longer than ReviewOps waits; run again later")
+            raise FetchError(
+                url,
+                status,
+                f"HTTP {status}: the server asks to wait {wait:.0f} s "
+                "(Retry-After), longer than ReviewOps waits; run again later",
+            )
         self.sleep(wait)
 
     def ensure_allowed(self, url: str) -> None:
@@ -140,9 +149,11 @@ class HttpClient:
                 # RFC 9309: a missing robots.txt (4xx) allows everything; an unreachable one
                 # (5xx, no answer) must be read as "disallow everything", so we stop.
                 if exc.status is None or exc.status >= 500:
-                    raise FetchError(exc.url, exc.status,
-                                     f"robots.txt unreachable ({exc.message}); not scraping "
-                                     "without it") from None
+                    raise FetchError(
+                        exc.url,
+                        exc.status,
+                        f"robots.txt unreachable ({exc.message}); not scraping without it",
+                    ) from None
                 parser.parse([])  # no rules: everything allowed
             self._robots[origin] = parser
         return self._robots[origin]
@@ -156,9 +167,16 @@ class HttpClient:
                 headers={"User-Agent": self.user_agent, "Accept": "text/html,*/*;q=0.8"},
                 timeout=self.timeout,
             )
-        except (requests.ConnectionError, requests.Timeout,
-                requests.exceptions.ChunkedEncodingError):
-            # No answer, or one cut off mid-body (fewer bytes than Content-Length): transient.
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            # An unknown host or a refused connection will not change in a few seconds: say
+            # so at once instead of retrying behind a progress bar.
+            cause = unreachable_cause(exc)
+            if cause is not None:
+                raise FetchError(
+                    url, None, f"{cause}; check the network, the proxy settings (HTTPS_PROXY) and the address"
+                ) from None
+            # No answer in time, or one cut off mid-body (fewer bytes than Content-Length):
+            # transient, retried.
             return None, "", None
         finally:
             self._last_request = self.clock()
@@ -171,6 +189,33 @@ class HttpClient:
         wait = self.delay_seconds - (self.clock() - self._last_request)
         if wait > 0:
             self.sleep(wait)
+
+
+def unreachable_cause(exc: BaseException) -> str | None:
+    """Why a request could not even connect, in words, when retrying cannot help; else None.
+
+    Name resolution failures (no network, no DNS, a misspelt host) and refused connections
+    (nothing listens on that port) are permanent for the length of a run; time-outs and
+    connections cut mid-answer are not.
+    """
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(f"{type(e).__name__} {e}" for e in chain)
+    host = urlsplit(getattr(getattr(exc, "request", None), "url", "") or "").netloc
+    where = f" for {host}" if host else ""
+    if (
+        "NameResolutionError" in text
+        or "gaierror" in text
+        or "Name or service not known" in text
+        or "Temporary failure in name resolution" in text
+    ):
+        return f"name resolution failed{where} (no network, no DNS, or no such host)"
+    if "ConnectionRefusedError" in text or "Connection refused" in text:
+        return f"connection refused{where} (nothing listens there)"
+    return None
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -30,8 +30,19 @@ from reviewops.sources.trustpilot_parse import ParsedPage, parse_review_page
 from reviewops.spec import Source
 
 # Trustpilot's per-language sites; other languages use www with the languages filter.
-HOSTS = {"en": "www", "fr": "fr", "de": "de", "es": "es", "it": "it", "nl": "nl",
-         "da": "dk", "sv": "se", "nb": "no", "pl": "pl", "pt": "pt"}
+HOSTS = {
+    "en": "www",
+    "fr": "fr",
+    "de": "de",
+    "es": "es",
+    "it": "it",
+    "nl": "nl",
+    "da": "dk",
+    "sv": "se",
+    "nb": "no",
+    "pl": "pl",
+    "pt": "pt",
+}
 # How many of the newest stored ids mark the end of a new-reviews pass (two pages' worth, so
 # a few deleted reviews cannot make the pass miss the stored part).
 _ANCHORS = 40
@@ -95,8 +106,9 @@ class _Run:
         except _PageFailed as exc:
             self._keep(exc.page.reviews)
             self.problems.extend(exc.page.problems)
-            self.problems.append(Problem(exc.page.url, "page unusable after retries; it will "
-                                                       "be fetched again on the next run"))
+            self.problems.append(
+                Problem(exc.page.url, "page unusable after retries; it will be fetched again on the next run")
+            )
             self.complete = False
 
     def _starting_checkpoint(self) -> Checkpoint:
@@ -191,8 +203,16 @@ def scrape_trustpilot(
     remaining = source.max_reviews
     for index, language in enumerate(source.languages):
         quota = math.ceil(remaining / (len(source.languages) - index))
-        run = _Run(domain, language, source, quota, client,
-                   ReviewCache(cache_dir, domain, language), base_url, progress)
+        run = _Run(
+            domain,
+            language,
+            source,
+            quota,
+            client,
+            ReviewCache(cache_dir, domain, language),
+            base_url,
+            progress,
+        )
         run.run()
         chosen = sorted(filter(run.in_range, run.stored), key=_newest_first)[:quota]
         reviews.extend(chosen)

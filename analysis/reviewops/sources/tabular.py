@@ -20,19 +20,53 @@ from reviewops.sources.values import parse_date, parse_rating
 # underscores or hyphens ("Review Title" = "review_title" = "reviewtitle").
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("id", "review_id", "reviewid", "review id"),
-    "text": ("text", "body", "content", "review", "review_text", "reviewbody", "review_body",
-             "review_content", "comment", "comments", "description", "message", "avis", "texte",
-             "commentaire"),
-    "rating": ("rating", "stars", "score", "review_rating", "ratingvalue", "star_rating",
-               "review_stars", "rate", "note"),
+    "text": (
+        "text",
+        "body",
+        "content",
+        "review",
+        "review_text",
+        "reviewbody",
+        "review_body",
+        "review_content",
+        "comment",
+        "comments",
+        "description",
+        "message",
+        "avis",
+        "texte",
+        "commentaire",
+    ),
+    "rating": (
+        "rating",
+        "stars",
+        "score",
+        "review_rating",
+        "ratingvalue",
+        "star_rating",
+        "review_stars",
+        "rate",
+        "note",
+    ),
     "title": ("title", "headline", "review_title", "summary", "subject", "titre"),
-    "published": ("published", "publisheddate", "published_date", "date", "date_published",
-                  "datepublished", "created_at", "review_date", "date_of_review", "reviewed_at",
-                  "posted", "timestamp", "time"),
+    "published": (
+        "published",
+        "publisheddate",
+        "published_date",
+        "date",
+        "date_published",
+        "datepublished",
+        "created_at",
+        "review_date",
+        "date_of_review",
+        "reviewed_at",
+        "posted",
+        "timestamp",
+        "time",
+    ),
     "experienced": ("experienced", "experienceddate", "experienced_date", "date_of_experience"),
     "language": ("language", "lang", "inlanguage", "langue"),
-    "company": ("company", "business", "enterprise", "company_name", "business_name", "brand",
-                "entreprise"),
+    "company": ("company", "business", "enterprise", "company_name", "business_name", "brand", "entreprise"),
     "author": ("author", "reviewer", "consumer", "reviewer_name", "author_name", "username", "user"),
     "country": ("country", "country_code", "countrycode", "location", "pays"),
     "reply": ("reply", "response", "company_reply", "reply_text", "company_response"),
@@ -46,6 +80,7 @@ def column_key(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.strip().lower())
 
 
+_FLAG = {"published": "date"}  # review field -> the name of its --<name>-column flag
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -63,13 +98,18 @@ def resolve_columns(columns: Sequence[str], mapping: Mapping[str, str], where: s
     available = ", ".join(repr(c) for c in columns) or "none"
     unknown = sorted(set(mapping) - set(DEFAULT_COLUMNS))
     if unknown:
-        raise SourceError(f"{where}: source.columns maps unknown field(s) {unknown}; "
-                          f"fields are: {', '.join(DEFAULT_COLUMNS)}")
+        raise SourceError(
+            f"{where}: source.columns maps unknown field(s) {unknown}; "
+            f"fields are: {', '.join(DEFAULT_COLUMNS)}"
+        )
     resolved: dict[str, str] = {}
     for name, column in mapping.items():
         if column not in columns:
-            raise SourceError(f"{where}: source.columns maps {name} to {column!r}, which is "
-                              f"not a column of this file; its columns are: {available}")
+            raise SourceError(
+                f"{where}: source.columns maps {name} to {column!r} (from a manifest "
+                f"or a --{_FLAG.get(name, name)}-column flag), which is not a column "
+                f"of this file; its columns are: {available}"
+            )
         resolved[name] = column
     by_key = {column_key(c): c for c in reversed(columns)}
     taken = set(resolved.values())
@@ -83,11 +123,66 @@ def resolve_columns(columns: Sequence[str], mapping: Mapping[str, str], where: s
                 resolved[name] = found
                 taken.add(found)
     if "text" not in resolved:
-        raise SourceError(f"{where}: no column holds the review text (looked for "
-                          f"{', '.join(DEFAULT_COLUMNS['text'])}); the file's columns are: "
-                          f"{available}. Name it with source.columns, e.g. columns: "
-                          "{text: <column>}")
+        raise SourceError(
+            f"{where}: no column holds the review text (looked for "
+            f"{', '.join(DEFAULT_COLUMNS['text'])}); the file's columns are: "
+            f"{available}. Name it with --text-column <column> (in a manifest: "
+            "source.columns, e.g. columns: {text: <column>})"
+        )
     return resolved
+
+
+_WHOLE = re.compile(r"^\s*(\d{1,2})(?:\.0+)?\s*$")
+SAMPLE_ROWS = 2000  # rows looked at to spot an unmapped star column
+
+
+def unmapped_rating_column(
+    rows: Sequence[Mapping[str, object]], resolved: Mapping[str, str], where: str
+) -> Problem | None:
+    """A Problem naming a column that looks like star ratings when none was mapped as `rating`.
+
+    A column whose values (of the rows sampled) are all whole numbers from 1 to 5, or 1 to 10,
+    with at least two different values, is very likely the stars under a name the reader does
+    not know ("Grade", "Sterne"): without it the run has no evaluation and no topic impact, so
+    the user is told which flag maps it.
+    """
+    if "rating" in resolved or not rows:
+        return None
+    taken = set(resolved.values())
+    columns = list(dict.fromkeys(str(k) for row in rows for k in row))
+    for column in columns:
+        if column in taken or not column.strip():
+            continue
+        values: list[int] = []
+        for row in rows:
+            value = row.get(column)
+            if value is None or value == "":
+                continue
+            match = _WHOLE.match(str(value)) if not isinstance(value, bool) else None
+            if match is None:
+                break
+            values.append(int(match[1]))
+        else:
+            if len(values) < max(5, len(rows) // 2) or len(set(values)) < 2 or min(values) < 1:
+                continue
+            scale = 5 if max(values) <= 5 else 10 if max(values) <= 10 else 0
+            if not scale:
+                continue
+            if scale == 10:  # a bare 7 is read as 7 of 5 stars: the scale has to be written
+                fix = (
+                    f"write its values with their scale (7 -> 7/10; sed or a spreadsheet) and pass "
+                    f"--rating-column {column!r} (source.columns: {{rating: {column}}}): 10-point "
+                    "values are mapped to five stars, half stars refused"
+                )
+            else:
+                fix = f"pass --rating-column {column!r} (source.columns: {{rating: {column}}}) to use it"
+            return Problem(
+                where,
+                f"column {column!r} holds only whole numbers from 1 to {scale}, like star ratings, "
+                "but no column was read as the rating, so the reviews are analysed without stars "
+                f"(no evaluation, no topic impact); {fix}",
+            )
+    return None
 
 
 class RowReader:
@@ -180,4 +275,3 @@ class RowReader:
             return value
         text = str(value).strip() if value is not None else ""
         return int(text) if text.isdigit() else None
-

@@ -54,8 +54,9 @@ def reviews_from_markup(
     for index, card in enumerate(doc.xpath(_CARDS)):
         review = _card_review(card, url, language, company)
         if review is None:
-            problems.append(Problem(f"{url} review card #{index + 1}",
-                                    "card without a review link or text; skipped"))
+            problems.append(
+                Problem(f"{url} review card #{index + 1}", "card without a review link or text; skipped")
+            )
         else:
             reviews.append(review)
     return reviews, problems
@@ -69,9 +70,9 @@ def markup_next_url(doc: Any) -> str | None:
 
 def markup_current_page(doc: Any) -> int | None:
     """The page number the pagination marks as current."""
-    current = str(doc.xpath(
-        'string(//a[starts-with(@name, "pagination-button-")][@aria-current="page"])'
-    )).strip()
+    current = str(
+        doc.xpath('string(//a[starts-with(@name, "pagination-button-")][@aria-current="page"])')
+    ).strip()
     return int(current) if current.isdigit() else None
 
 

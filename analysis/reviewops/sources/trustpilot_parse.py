@@ -77,8 +77,13 @@ def parse_review_page(html: str, url: str) -> ParsedPage:
     try:
         doc = lxml_html.fromstring(html)
     except (etree.ParserError, ValueError):
-        return ParsedPage(url, [], "none", truncated=True,
-                          problems=[Problem(url, "empty response instead of a review page")])
+        return ParsedPage(
+            url,
+            [],
+            "none",
+            truncated=True,
+            problems=[Problem(url, "empty response instead of a review page")],
+        )
     problems: list[Problem] = []
     if truncated:
         problems.append(Problem(url, "page is truncated (no closing </html>)"))
@@ -102,8 +107,13 @@ def _next_data(doc: Any, url: str, problems: list[Problem]) -> Mapping[str, Any]
     try:
         data = json.loads(scripts[0])
     except json.JSONDecodeError as exc:
-        problems.append(Problem(url, f"__NEXT_DATA__ is not valid JSON ({exc.msg} at char "
-                                     f"{exc.pos}); the page was probably cut short"))
+        problems.append(
+            Problem(
+                url,
+                f"__NEXT_DATA__ is not valid JSON ({exc.msg} at char "
+                f"{exc.pos}); the page was probably cut short",
+            )
+        )
         return None
     props = data.get("props", {}).get("pageProps") if isinstance(data, dict) else None
     return props if isinstance(props, Mapping) else None
@@ -148,22 +158,21 @@ def _from_json_ld(doc: Any, url: str, problems: list[Problem]) -> ParsedPage | N
         try:
             review = _review_from_ld(node, url, company)
         except (KeyError, TypeError, ValueError) as exc:
-            problems.append(Problem(f"{url} JSON-LD review #{index + 1}",
-                                    f"unreadable ({exc!r}); skipped"))
+            problems.append(Problem(f"{url} JSON-LD review #{index + 1}", f"unreadable ({exc!r}); skipped"))
             continue
         if review.id in by_id:
             _complete_from_markup(review, by_id[review.id])
         reviews.append(review)
-    return ParsedPage(url, reviews, "json_ld", current_page=markup_current_page(doc),
-                      business_unit=unit)
+    return ParsedPage(url, reviews, "json_ld", current_page=markup_current_page(doc), business_unit=unit)
 
 
 def _from_markup(doc: Any, url: str, problems: list[Problem]) -> ParsedPage:
     reviews, card_problems = reviews_from_markup(doc, url, _url_language(url), _url_domain(url))
     problems.extend(card_problems)
     if not reviews and not card_problems:
-        problems.append(Problem(url, "no reviews found: not a Trustpilot review listing, or "
-                                     "its layout changed"))
+        problems.append(
+            Problem(url, "no reviews found: not a Trustpilot review listing, or its layout changed")
+        )
         return ParsedPage(url, [], "none")
     return ParsedPage(url, reviews, "markup", current_page=markup_current_page(doc))
 
@@ -177,8 +186,7 @@ def _json_ld_nodes(doc: Any) -> list[Mapping[str, Any]]:
             continue  # a cut JSON-LD block: the markup still has the reviews
         for item in data if isinstance(data, list) else [data]:
             graph = item.get("@graph", item) if isinstance(item, dict) else item
-            nodes.extend(n for n in (graph if isinstance(graph, list) else [graph])
-                         if isinstance(n, dict))
+            nodes.extend(n for n in (graph if isinstance(graph, list) else [graph]) if isinstance(n, dict))
     return nodes
 
 

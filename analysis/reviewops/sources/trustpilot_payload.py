@@ -21,8 +21,11 @@ class PayloadError(ValueError):
 
 def looks_like_review(obj: object) -> bool:
     """True for a mapping shaped like a Trustpilot review object (not a flat CSV-like row)."""
-    return isinstance(obj, Mapping) and "id" in obj and "text" in obj and (
-        "dates" in obj or "consumer" in obj or "labels" in obj
+    return (
+        isinstance(obj, Mapping)
+        and "id" in obj
+        and "text" in obj
+        and ("dates" in obj or "consumer" in obj or "labels" in obj)
     )
 
 
