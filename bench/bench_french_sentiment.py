@@ -135,8 +135,10 @@ def word_vectors() -> Callable[[Sequence[str]], Floats] | None:
     if spacy is None:
         return None
     try:
-        nlp = spacy.load("fr_core_news_md", exclude=["parser", "ner", "morphologizer",
-                                                      "lemmatizer", "attribute_ruler", "senter"])
+        nlp = spacy.load(
+            "fr_core_news_md",
+            exclude=["parser", "ner", "morphologizer", "lemmatizer", "attribute_ruler", "senter"],
+        )
     except OSError:
         return None
 
@@ -172,8 +174,7 @@ def ordinal_oof(texts: Sequence[str], stars: Ints, folds: int = 5) -> Floats:
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=SEED).split(
         np.zeros(len(texts)), classes
     ):
-        model = OrdinalStackClassifier(seed=SEED).fit([texts[i] for i in train],
-                                                       stars[train].tolist())
+        model = OrdinalStackClassifier(seed=SEED).fit([texts[i] for i in train], stars[train].tolist())
         out[test] = model.predict_proba([texts[i] for i in test])
     return out
 
@@ -184,11 +185,12 @@ def tfidf_lr(train_texts: Sequence[str], train_y: Ints, test_texts: Sequence[str
     from sklearn.pipeline import FeatureUnion, make_pipeline
 
     model = make_pipeline(
-        FeatureUnion([
-            ("w", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)),
-            ("c", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                  min_df=2)),
-        ]),
+        FeatureUnion(
+            [
+                ("w", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)),
+                ("c", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+            ]
+        ),
         LogisticRegression(class_weight="balanced", max_iter=3000),
     ).fit(list(train_texts), train_y)
     return np.asarray(model.predict_proba(list(test_texts)), dtype=np.float64)
@@ -214,8 +216,7 @@ def run(data: Path) -> list[Row]:  # noqa: PLR0915  (one experiment, read top to
     rows: list[Row] = []
 
     def add(name: str, pred: Ints, note: str = "") -> None:
-        rows.append((name, evaluate(to_labels(y), to_labels(pred), name),
-                     bootstrap_interval(y, pred), note))
+        rows.append((name, evaluate(to_labels(y), to_labels(pred), name), bootstrap_interval(y, pred), note))
 
     # 1. Baselines of bench_sentiment_quality.
     demo_model = OrdinalStackClassifier(seed=SEED).fit(demo_texts, demo_stars.tolist())
@@ -228,11 +229,17 @@ def run(data: Path) -> list[Row]:  # noqa: PLR0915  (one experiment, read top to
     lex_demo = np.column_stack([[f(t) for t in demo_texts] for f in scorers.values()])
     lex_real = np.column_stack([[f(t) for t in real_texts] for f in scorers.values()])
     for j, name in enumerate(scorers):
-        add(f"{name} (+-0.05)", cut_scores(lex_real[:, j], -0.05, 0.05),
-            "baseline (c)" if j == 0 else "shipped lexicon")
+        add(
+            f"{name} (+-0.05)",
+            cut_scores(lex_real[:, j], -0.05, 0.05),
+            "baseline (c)" if j == 0 else "shipped lexicon",
+        )
         low, high = thresholds_on(lex_demo[:, j], yd)
-        add(f"{name}, cut-offs tuned on demo", cut_scores(lex_real[:, j], low, high),
-            f"cut-offs {low:+.2f}/{high:+.2f}")
+        add(
+            f"{name}, cut-offs tuned on demo",
+            cut_scores(lex_real[:, j], low, high),
+            f"cut-offs {low:+.2f}/{high:+.2f}",
+        )
 
     # 3. Lexicons combined (LR on their scores), trained on the demo.
     lex_model = balanced_lr(lex_demo, yd)
@@ -260,7 +267,8 @@ def run(data: Path) -> list[Row]:  # noqa: PLR0915  (one experiment, read top to
         add("  + EM prior shift", em_prior_shift(p_vec, UNIFORM).argmax(1))
         p_vec_lex = np.asarray(
             balanced_lr(np.hstack([vec_demo, lex_demo]), yd, 0.1).predict_proba(
-                np.hstack([vec_real, lex_real]))
+                np.hstack([vec_real, lex_real])
+            )
         )
         add("word vectors + lexicons, LR C=0.1 (demo)", p_vec_lex.argmax(1))
         add("  + EM prior shift", em_prior_shift(p_vec_lex, UNIFORM).argmax(1))
@@ -269,8 +277,11 @@ def run(data: Path) -> list[Row]:  # noqa: PLR0915  (one experiment, read top to
     syn_model = OrdinalStackClassifier(seed=SEED).fit(syn_texts, syn_stars.tolist())
     dev = syn_model.predict_proba(demo_texts).argmax(1)
     p_syn = syn_model.predict_proba(real_texts)
-    add("supervised, trained on synthetic FR", p_syn.argmax(1),
-        f"dev (synthetic->demo) {macro_f1_index(yd, dev):.3f}")
+    add(
+        "supervised, trained on synthetic FR",
+        p_syn.argmax(1),
+        f"dev (synthetic->demo) {macro_f1_index(yd, dev):.3f}",
+    )
     add("  + EM prior shift", em_prior_shift(p_syn, UNIFORM).argmax(1))
     both = OrdinalStackClassifier(seed=SEED).fit(
         [*syn_texts, *demo_texts], [*syn_stars.tolist(), *demo_stars.tolist()]
@@ -286,8 +297,11 @@ def run(data: Path) -> list[Row]:  # noqa: PLR0915  (one experiment, read top to
     keep = confidence >= np.quantile(confidence, 0.4)  # the 60 % most confident, fixed a priori
     pseudo_texts = [t for t, k in zip(real_texts, keep, strict=True) if k]
     p_self = tfidf_lr([*demo_texts, *pseudo_texts], np.concatenate([yd, pseudo[keep]]), real_texts)
-    add("self-training on lexicon pseudo-labels", p_self.argmax(1),
-        f"{int(keep.sum())} pseudo-labelled target texts")
+    add(
+        "self-training on lexicon pseudo-labels",
+        p_self.argmax(1),
+        f"{int(keep.sum())} pseudo-labelled target texts",
+    )
     add("  + EM prior shift", em_prior_shift(p_self, UNIFORM).argmax(1))
 
     # 8. Equal-weight ensemble (fixed before looking at its score) of the diverse sources.
@@ -301,14 +315,20 @@ def run(data: Path) -> list[Row]:  # noqa: PLR0915  (one experiment, read top to
     #    unlabelled target texts (step 3). Uses no label, but read its figure with suspicion.
     shares = p_lex_em.mean(axis=0)
     low, high = np.quantile(lex_real[:, 0], [shares[0], shares[0] + shares[1]])
-    add("post-hoc: own lexicon, quantiles of EM shares", cut_scores(lex_real[:, 0], low, high),
-        f"EM shares {shares.round(2).tolist()}")
+    add(
+        "post-hoc: own lexicon, quantiles of EM shares",
+        cut_scores(lex_real[:, 0], low, high),
+        f"EM shares {shares.round(2).tolist()}",
+    )
 
     # REFERENCE (uses the test labels; not a result): the best cut-offs of the own lexicon
     # score chosen on the test set itself, the ceiling of any 1-D threshold tuning.
     low, high = thresholds_on(lex_real[:, 0], y)
-    add("REFERENCE own lexicon, cut-offs tuned ON TEST", cut_scores(lex_real[:, 0], low, high),
-        f"not legitimate; cut-offs {low:+.2f}/{high:+.2f}")
+    add(
+        "REFERENCE own lexicon, cut-offs tuned ON TEST",
+        cut_scores(lex_real[:, 0], low, high),
+        f"not legitimate; cut-offs {low:+.2f}/{high:+.2f}",
+    )
     print(f"(experiment wall time {time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return rows
 
@@ -319,17 +339,23 @@ def print_rows(rows: Sequence[Row]) -> None:
     print("-" * (len(head) + 40))
     for name, e, (low, high), note in rows:
         f1 = {label: e.per_class[label].f1 for label in LABELS}
-        print(f"{name:48} {e.macro_f1:>7.3f} [{low:.2f}, {high:.2f}]  {f1['negative']:.2f}  "
-              f"{f1['neutral']:.2f}  {f1['positive']:.2f}  {note}")
+        print(
+            f"{name:48} {e.macro_f1:>7.3f} [{low:.2f}, {high:.2f}]  {f1['negative']:.2f}  "
+            f"{f1['neutral']:.2f}  {f1['positive']:.2f}  {note}"
+        )
     legit = [r for r in rows if not r[0].startswith("REFERENCE")]
     shipped = legit[0]  # the product's model, chosen before any Showroomprive figure was seen
     best = max(legit, key=lambda r: r[1].macro_f1)
-    print(f"\nshipped model ({shipped[0].strip()}): {shipped[1].macro_f1:.3f} "
-          f"(95% CI {shipped[2][0]:.2f}-{shipped[2][1]:.2f}); target {TARGET}: "
-          f"{'MET' if shipped[1].macro_f1 >= TARGET else 'NOT MET'}")
-    print(f"best of {len(legit)} rows: {best[0].strip()} {best[1].macro_f1:.3f}; the best of many rows on "
-          "one 220-review test set is optimistically biased: bench/bench_synthetic_transfer.py judges "
-          "each recipe on 4 real English companies too.")
+    print(
+        f"\nshipped model ({shipped[0].strip()}): {shipped[1].macro_f1:.3f} "
+        f"(95% CI {shipped[2][0]:.2f}-{shipped[2][1]:.2f}); target {TARGET}: "
+        f"{'MET' if shipped[1].macro_f1 >= TARGET else 'NOT MET'}"
+    )
+    print(
+        f"best of {len(legit)} rows: {best[0].strip()} {best[1].macro_f1:.3f}; the best of many rows on "
+        "one 220-review test set is optimistically biased: bench/bench_synthetic_transfer.py judges "
+        "each recipe on 4 real English companies too."
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -340,11 +366,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = run(args.data)
     print_rows(rows)
     if args.json:
-        args.json.write_text(json.dumps([
-            {"method": name, "macro_f1": e.macro_f1, "ci95": list(ci), "note": note,
-             "f1": {label: e.per_class[label].f1 for label in LABELS}}
-            for name, e, ci, note in rows
-        ], indent=2))
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "method": name,
+                        "macro_f1": e.macro_f1,
+                        "ci95": list(ci),
+                        "note": note,
+                        "f1": {label: e.per_class[label].f1 for label in LABELS},
+                    }
+                    for name, e, ci, note in rows
+                ],
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -73,7 +73,7 @@ def run_reviewops(size: int, sentiment: str, topics: str) -> dict[str, Any]:
     load_s = time.perf_counter() - t0
     spec = parse_spec(
         {
-            "company": {"name": "Pet Insurance"},
+            "company": {"name": "Pet Insurance", "domain": "www.example.com"},
             "source": {"type": "file", "maxReviews": size},
             "sentiment": {"method": sentiment},
             "topics": {"algorithm": topics, "numTopics": 8},

@@ -81,8 +81,14 @@ def load_english(data: Path) -> list[Review]:
     """The pet-insurance CSV as reviews (company kept for the cross-company runs)."""
     with (data / "reviews" / "en_pet_insurance_trustpilot.csv").open(encoding="utf-8") as f:
         return [
-            Review(id=r["id"], text=r["text"], title=r["title"] or None, rating=int(r["rating"]),
-                   language="en", company=r["company"])
+            Review(
+                id=r["id"],
+                text=r["text"],
+                title=r["title"] or None,
+                rating=int(r["rating"]),
+                language="en",
+                company=r["company"],
+            )
             for r in csv.DictReader(f)
         ]
 
@@ -97,8 +103,14 @@ def load_showroomprive(data: Path) -> list[Review]:
         items += json.loads(match.group(1))["props"]["pageProps"]["reviews"]
     unique = {item["id"]: item for item in items}
     return [
-        Review(id=i["id"], text=i["text"], title=i.get("title"), rating=int(i["rating"]),
-               language=i.get("language") or "fr", company="showroomprive")
+        Review(
+            id=i["id"],
+            text=i["text"],
+            title=i.get("title"),
+            rating=int(i["rating"]),
+            language=i.get("language") or "fr",
+            company="showroomprive",
+        )
         for i in unique.values()
     ]
 
@@ -113,8 +125,11 @@ def truth(reviews: Sequence[Review]) -> list[Label]:
 
 
 def baseline(
-    train_texts: Sequence[str], train_labels: Sequence[Label], test_texts: Sequence[str],
-    *, balanced: bool,
+    train_texts: Sequence[str],
+    train_labels: Sequence[Label],
+    test_texts: Sequence[str],
+    *,
+    balanced: bool,
 ) -> list[Label]:
     """Plain TF-IDF (default settings) + logistic regression: the figure to beat."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -137,21 +152,23 @@ def contenders(
     train_texts = [texts[i] for i in train]
     test_texts = [texts[i] for i in test]
     predicted = {
-        "baseline tfidf+LR": baseline(train_texts, [labels[i] for i in train], test_texts,
-                                      balanced=False),
-        "baseline tfidf+LR balanced": baseline(train_texts, [labels[i] for i in train],
-                                               test_texts, balanced=True),
+        "baseline tfidf+LR": baseline(train_texts, [labels[i] for i in train], test_texts, balanced=False),
+        "baseline tfidf+LR balanced": baseline(
+            train_texts, [labels[i] for i in train], test_texts, balanced=True
+        ),
     }
-    model = OrdinalStackClassifier(seed=SEED).fit(
-        train_texts, [reviews[i].rating or 0 for i in train]
-    )
+    model = OrdinalStackClassifier(seed=SEED).fit(train_texts, [reviews[i].rating or 0 for i in train])
     predicted["supervised"] = model.predict(test_texts)
     return predicted
 
 
 def compare(
-    rows: list[Row], scenario: str, train: Sequence[int], test: Sequence[int],
-    texts: Sequence[str], reviews: Sequence[Review],
+    rows: list[Row],
+    scenario: str,
+    train: Sequence[int],
+    test: Sequence[int],
+    texts: Sequence[str],
+    reviews: Sequence[Review],
 ) -> None:
     """Score the contenders on one train/test partition."""
     labels = truth(reviews)
@@ -174,15 +191,21 @@ def english(rows: list[Row], speed: dict[str, float], data: Path) -> None:
     labels = truth(reviews)
     split = "EN random 80/20 split"
     started = time.perf_counter()
-    model = train_model(prep.texts, [r.rating or 0 for r in reviews], prep.languages,
-                        test_size=0.2, seed=SEED)
+    model = train_model(
+        prep.texts, [r.rating or 0 for r in reviews], prep.languages, test_size=0.2, seed=SEED
+    )
     speed["supervised fit on 80 % of EN (s)"] = time.perf_counter() - started
     # train_model's stratified split, recomputed for the baselines (same seed, same labels).
-    train, test = train_test_split(list(range(len(reviews))), test_size=0.2, stratify=labels,
-                                   random_state=SEED)
+    train, test = train_test_split(
+        list(range(len(reviews))), test_size=0.2, stratify=labels, random_state=SEED
+    )
     for balanced in (False, True):
-        predicted = baseline([prep.texts[i] for i in train], [labels[i] for i in train],
-                             [prep.texts[i] for i in test], balanced=balanced)
+        predicted = baseline(
+            [prep.texts[i] for i in train],
+            [labels[i] for i in train],
+            [prep.texts[i] for i in test],
+            balanced=balanced,
+        )
         name = "baseline tfidf+LR" + (" balanced" if balanced else "")
         rows.append((split, name, evaluate([labels[i] for i in test], predicted, split)))
     assert model.evaluation is not None
@@ -191,8 +214,7 @@ def english(rows: list[Row], speed: dict[str, float], data: Path) -> None:
     for company in sorted({r.company or "" for r in reviews}):
         train = [i for i, r in enumerate(reviews) if r.company != company]
         test = [i for i, r in enumerate(reviews) if r.company == company]
-        compare(rows, f"EN cross-company: {company.split('.')[0]}", train, test, prep.texts,
-                reviews)
+        compare(rows, f"EN cross-company: {company.split('.')[0]}", train, test, prep.texts, reviews)
     lexicon = analyze_timed("lexicon", reviews, prep, speed, "EN")
     rows.append(("EN all reviews", "lexicon (VADER)", lexicon))
     analyze_timed("ratings", reviews, prep, speed, "EN")
@@ -206,8 +228,14 @@ def french(rows: list[Row], speed: dict[str, float], data: Path) -> None:
     demo, _ = generate(3000, SEED, ("fr",))
     demo_prep = prepared(demo, ["fr"])
     both = [*demo, *real]
-    compare(rows, "FR demo -> Showroomprive", range(len(demo)), range(len(demo), len(both)),
-            [*demo_prep.texts, *real_prep.texts], both)
+    compare(
+        rows,
+        "FR demo -> Showroomprive",
+        range(len(demo)),
+        range(len(demo), len(both)),
+        [*demo_prep.texts, *real_prep.texts],
+        both,
+    )
     labels = truth(real)
     pooled_truth: list[Label] = []
     pooled: dict[str, list[Label]] = {}
@@ -219,10 +247,12 @@ def french(rows: list[Row], speed: dict[str, float], data: Path) -> None:
     scenario = "FR Showroomprive 5-fold CV"
     for method, predicted in pooled.items():
         rows.append((scenario, method, evaluate(pooled_truth, predicted, scenario)))
-    rows.append(("FR Showroomprive, all", "lexicon (own FR)",
-                 analyze_timed("lexicon", real, real_prep, speed, "FR")))
-    rows.append(("FR demo, all", "lexicon (own FR)",
-                 analyze_timed("lexicon", demo, demo_prep, {}, "FR demo")))
+    rows.append(
+        ("FR Showroomprive, all", "lexicon (own FR)", analyze_timed("lexicon", real, real_prep, speed, "FR"))
+    )
+    rows.append(
+        ("FR demo, all", "lexicon (own FR)", analyze_timed("lexicon", demo, demo_prep, {}, "FR demo"))
+    )
 
 
 def analyze_timed(
@@ -257,21 +287,22 @@ def print_targets(rows: Sequence[Row]) -> None:
     cross = [e.macro_f1 for s, m, e in rows if s.startswith("EN cross") and m == "supervised"]
     checks = [
         ("supervised EN split >= 0.70", f1[("EN random 80/20 split", "supervised")], 0.70),
-        ("  beats baseline tfidf+LR (split)", f1[("EN random 80/20 split", "supervised")],
-         f1[("EN random 80/20 split", "baseline tfidf+LR balanced")]),
+        (
+            "  beats baseline tfidf+LR (split)",
+            f1[("EN random 80/20 split", "supervised")],
+            f1[("EN random 80/20 split", "baseline tfidf+LR balanced")],
+        ),
         ("supervised EN cross-company mean >= 0.70", sum(cross) / len(cross), 0.70),
         ("lexicon EN >= 0.55", f1[("EN all reviews", "lexicon (VADER)")], 0.55),
-        ("supervised FR demo -> Showroomprive >= 0.65",
-         f1[("FR demo -> Showroomprive", "supervised")], 0.65),
-        ("supervised FR Showroomprive CV >= 0.65",
-         f1[("FR Showroomprive 5-fold CV", "supervised")], 0.65),
-        ("lexicon FR Showroomprive >= 0.65", f1[("FR Showroomprive, all", "lexicon (own FR)")],
-         0.65),
+        ("supervised FR demo -> Showroomprive >= 0.65", f1[("FR demo -> Showroomprive", "supervised")], 0.65),
+        ("supervised FR Showroomprive CV >= 0.65", f1[("FR Showroomprive 5-fold CV", "supervised")], 0.65),
+        ("lexicon FR Showroomprive >= 0.65", f1[("FR Showroomprive, all", "lexicon (own FR)")], 0.65),
     ]
     balanced = {s: e.macro_f1 for s, m, e in rows if m == "baseline tfidf+LR balanced"}
     checks += [
         (f"  beats balanced baseline: {scenario[:22]}", e.macro_f1, balanced[scenario])
-        for scenario, method, e in rows if method == "supervised" and scenario in balanced
+        for scenario, method, e in rows
+        if method == "supervised" and scenario in balanced
     ]
     print("\ntargets")
     for name, value, target in checks:
@@ -310,17 +341,26 @@ def scale_child(kind: str, size: int, data: Path) -> dict[str, object]:
     saved = time.perf_counter()
     assert model.evaluation is not None
     return {
-        "kind": kind, "reviews": size, "distinct_texts": len(set(texts)),
-        "training_size": model.metadata["training_size"], "test_size": model.metadata["test_size"],
-        "train_eval_s": round(trained - started, 2), "label_s": round(labelled - trained, 2),
-        "save_s": round(saved - labelled, 2), "stage_s": round(saved - started, 2),
+        "kind": kind,
+        "reviews": size,
+        "distinct_texts": len(set(texts)),
+        "training_size": model.metadata["training_size"],
+        "test_size": model.metadata["test_size"],
+        "train_eval_s": round(trained - started, 2),
+        "label_s": round(labelled - trained, 2),
+        "save_s": round(saved - labelled, 2),
+        "stage_s": round(saved - started, 2),
         "train_reviews_per_s": round(size / (trained - started)),
         "label_reviews_per_s": round(size / (labelled - trained)),
         "stage_reviews_per_s": round(size / (saved - started)),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "rss_before_stage_mb": round(before_mb), "model_mb": round(model_mb, 1),
-        **{f"held_out_{k}": v for k, v in evaluation_to_dict(model.evaluation).items()
-           if k in {"macro_f1", "n"}},
+        "rss_before_stage_mb": round(before_mb),
+        "model_mb": round(model_mb, 1),
+        **{
+            f"held_out_{k}": v
+            for k, v in evaluation_to_dict(model.evaluation).items()
+            if k in {"macro_f1", "n"}
+        },
         "held_out_f1": {label: round(c.f1, 3) for label, c in model.evaluation.per_class.items()},
     }
 
@@ -332,17 +372,21 @@ def scale(sizes: Sequence[int], data: Path) -> list[dict[str, object]]:
         for kind in SCALE_KINDS:
             out = subprocess.run(
                 [sys.executable, __file__, "--data", str(data), "--scale-child", kind, str(size)],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
             result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
             results.append(result)
-            print(f"{kind:>10} {size:>7} reviews ({result['distinct_texts']} distinct): stage "
-                  f"{result['stage_s']} s = train+eval {result['train_eval_s']} s "
-                  f"({result['train_reviews_per_s']}/s) + label {result['label_s']} s "
-                  f"({result['label_reviews_per_s']}/s) + save {result['save_s']} s; "
-                  f"peak RSS {result['peak_rss_mb']} MB ({result['rss_before_stage_mb']} MB before); "
-                  f"held-out macro-F1 {result['held_out_macro_f1']:.3f} {result['held_out_f1']}",
-                  flush=True)
+            print(
+                f"{kind:>10} {size:>7} reviews ({result['distinct_texts']} distinct): stage "
+                f"{result['stage_s']} s = train+eval {result['train_eval_s']} s "
+                f"({result['train_reviews_per_s']}/s) + label {result['label_s']} s "
+                f"({result['label_reviews_per_s']}/s) + save {result['save_s']} s; "
+                f"peak RSS {result['peak_rss_mb']} MB ({result['rss_before_stage_mb']} MB before); "
+                f"held-out macro-F1 {result['held_out_macro_f1']:.3f} {result['held_out_f1']}",
+                flush=True,
+            )
     return results
 
 
@@ -353,31 +397,60 @@ def curve(data: Path) -> list[dict[str, object]]:
     reviews = load_english(data)
     demo, _ = generate(100_000, 1, ("en",))
     sets = [
-        ("EN", prepared(reviews, ["en"]).texts, [r.rating or 0 for r in reviews], 2339,
-         [1000, 2000, 4000, 6000, 9355]),
-        ("demo", prepared(demo, ["en"]).texts, [r.rating or 0 for r in demo], 20_000,
-         [5000, 10_000, 20_000, 30_000, 50_000, 80_000]),
+        (
+            "EN",
+            prepared(reviews, ["en"]).texts,
+            [r.rating or 0 for r in reviews],
+            2339,
+            [1000, 2000, 4000, 6000, 9355],
+        ),
+        (
+            "demo",
+            prepared(demo, ["en"]).texts,
+            [r.rating or 0 for r in demo],
+            20_000,
+            [5000, 10_000, 20_000, 30_000, 50_000, 80_000],
+        ),
     ]
     rows: list[dict[str, object]] = []
     for name, texts, stars, n_test, sizes in sets:
         labels = [stars_to_label(s) for s in stars]
-        train, test = train_test_split(list(range(len(texts))), test_size=n_test, stratify=labels,
-                                       random_state=SEED)
+        train, test = train_test_split(
+            list(range(len(texts))), test_size=n_test, stratify=labels, random_state=SEED
+        )
         for size in sizes:
-            sample = train if size >= len(train) else train_test_split(
-                train, train_size=size, stratify=[labels[i] for i in train], random_state=SEED)[0]
+            sample = (
+                train
+                if size >= len(train)
+                else train_test_split(
+                    train, train_size=size, stratify=[labels[i] for i in train], random_state=SEED
+                )[0]
+            )
             started = time.perf_counter()
-            model = OrdinalStackClassifier(seed=SEED).fit([texts[i] for i in sample],
-                                                          [stars[i] for i in sample])
+            model = OrdinalStackClassifier(seed=SEED).fit(
+                [texts[i] for i in sample], [stars[i] for i in sample]
+            )
             fit_s = time.perf_counter() - started
-            e = evaluate([label for i in test if (label := labels[i]) is not None],
-                         model.predict([texts[i] for i in test]), name)
-            rows.append({"set": name, "train": len(sample), "macro_f1": round(e.macro_f1, 4),
-                         "fit_s": round(fit_s, 2),
-                         **{label: round(c.f1, 3) for label, c in e.per_class.items()}})
-            print(f"{name:>5} train {len(sample):>6}: macro-F1 {e.macro_f1:.4f} "
-                  f"(neg {e.per_class['negative'].f1:.3f} neu {e.per_class['neutral'].f1:.3f} "
-                  f"pos {e.per_class['positive'].f1:.3f}), fit {fit_s:.1f} s", flush=True)
+            e = evaluate(
+                [label for i in test if (label := labels[i]) is not None],
+                model.predict([texts[i] for i in test]),
+                name,
+            )
+            rows.append(
+                {
+                    "set": name,
+                    "train": len(sample),
+                    "macro_f1": round(e.macro_f1, 4),
+                    "fit_s": round(fit_s, 2),
+                    **{label: round(c.f1, 3) for label, c in e.per_class.items()},
+                }
+            )
+            print(
+                f"{name:>5} train {len(sample):>6}: macro-F1 {e.macro_f1:.4f} "
+                f"(neg {e.per_class['negative'].f1:.3f} neu {e.per_class['neutral'].f1:.3f} "
+                f"pos {e.per_class['positive'].f1:.3f}), fit {fit_s:.1f} s",
+                flush=True,
+            )
     return rows
 
 
@@ -394,25 +467,23 @@ def seeds_protocol(seeds: Sequence[int], data: Path) -> dict[str, list[float]]:
     demo_texts, real_texts = prepared(demo, ["fr"]).texts, prepared(real, ["fr"]).texts
 
     def score(seed: int, train: Sequence[int], test: Sequence[int]) -> float:
-        model = OrdinalStackClassifier(seed=seed).fit([texts[i] for i in train],
-                                                      [stars[i] for i in train])
-        return evaluate([labels[i] for i in test], model.predict([texts[i] for i in test]),
-                        "").macro_f1
+        model = OrdinalStackClassifier(seed=seed).fit([texts[i] for i in train], [stars[i] for i in train])
+        return evaluate([labels[i] for i in test], model.predict([texts[i] for i in test]), "").macro_f1
 
     scores: dict[str, list[float]] = {}
     for seed in seeds:
-        train, test = train_test_split(list(range(len(texts))), test_size=0.2, stratify=labels,
-                                       random_state=seed)
+        train, test = train_test_split(
+            list(range(len(texts))), test_size=0.2, stratify=labels, random_state=seed
+        )
         scores.setdefault("EN 80/20 split", []).append(score(seed, train, test))
         for company in sorted({r.company or "" for r in reviews}):
             left_out = [i for i, r in enumerate(reviews) if r.company == company]
             rest = [i for i, r in enumerate(reviews) if r.company != company]
-            scores.setdefault(f"EN left out: {company.split('.')[0]}", []).append(
-                score(seed, rest, left_out))
-        french_model = OrdinalStackClassifier(seed=seed).fit(demo_texts,
-                                                             [r.rating or 0 for r in demo])
+            scores.setdefault(f"EN left out: {company.split('.')[0]}", []).append(score(seed, rest, left_out))
+        french_model = OrdinalStackClassifier(seed=seed).fit(demo_texts, [r.rating or 0 for r in demo])
         scores.setdefault("FR demo -> Showroomprive", []).append(
-            evaluate(truth(real), french_model.predict(real_texts), "").macro_f1)
+            evaluate(truth(real), french_model.predict(real_texts), "").macro_f1
+        )
     cross = [key for key in scores if key.startswith("EN left out")]
     scores["EN cross-company mean"] = [
         sum(scores[key][i] for key in cross) / len(cross) for i in range(len(seeds))
@@ -458,8 +529,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.json.write_text(json.dumps(seed_scores, indent=2))
         return 0
     if args.scale or args.curve:
-        figures = (scale([int(s) for s in args.scale.split(",")], args.data) if args.scale
-                   else curve(args.data))
+        figures = (
+            scale([int(s) for s in args.scale.split(",")], args.data) if args.scale else curve(args.data)
+        )
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2))
         return 0
@@ -475,10 +547,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {name:40} {value:>10.1f}")
     print(f"\nbenchmark wall time {time.perf_counter() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps({
-            "rows": [{"scenario": s, "method": m, **evaluation_to_dict(e)} for s, m, e in rows],
-            "speed": speed,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rows": [{"scenario": s, "method": m, **evaluation_to_dict(e)} for s, m, e in rows],
+                    "speed": speed,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

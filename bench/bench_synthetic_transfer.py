@@ -130,7 +130,8 @@ RECIPES: dict[str, Recipe] = {
     "supervised (shipped model)": argmax(supervised_proba),
     "supervised + EM prior shift": with_em(supervised_proba),
     "lexicon, +-0.05 (no training)": lambda task, texts: cut_scores(
-        lexicon_column(task, texts)[:, 0], -0.05, 0.05),
+        lexicon_column(task, texts)[:, 0], -0.05, 0.05
+    ),
     "LR on lexicon score": argmax(lexicon_lr_proba),
     "LR on lexicon score + EM prior shift": with_em(lexicon_lr_proba),
     "stack supervised + lexicon": argmax(stack_proba),
@@ -152,17 +153,29 @@ def tasks(data: Path) -> list[Task]:
     for company in sorted({r.company or "" for r in english}):
         rows = [i for i, r in enumerate(english) if r.company == company]
         by_company[company.split(".")[0]] = (
-            [english_texts[i] for i in rows], star_classes([english[i].rating or 0 for i in rows]))
+            [english_texts[i] for i in rows],
+            star_classes([english[i].rating or 0 for i in rows]),
+        )
     real = load_showroomprive(data)
     out = []
     for language, targets, lexicon in (
         ("en", by_company, lambda t: float(vader.polarity_scores(t)["compound"])),
-        ("fr", {"showroomprive": (prepared(real, ["fr"]).texts,
-                                  star_classes([r.rating or 0 for r in real]))}, score_french),
+        (
+            "fr",
+            {"showroomprive": (prepared(real, ["fr"]).texts, star_classes([r.rating or 0 for r in real]))},
+            score_french,
+        ),
     ):
         demo, _ = generate(DEMO_SIZE, SEED, (language,))
-        out.append(Task(language, prepared(demo, [language]).texts,
-                        np.array([r.rating or 0 for r in demo], dtype=np.int64), targets, lexicon))
+        out.append(
+            Task(
+                language,
+                prepared(demo, [language]).texts,
+                np.array([r.rating or 0 for r in demo], dtype=np.int64),
+                targets,
+                lexicon,
+            )
+        )
     return out
 
 
@@ -182,7 +195,8 @@ def translated(data: Path) -> dict[str, Score]:
 
     english = load_english(data)
     model = OrdinalStackClassifier(seed=SEED).fit(
-        prepared(english, ["en"]).texts, [r.rating or 0 for r in english])
+        prepared(english, ["en"]).texts, [r.rating or 0 for r in english]
+    )
     real = load_showroomprive(data)
     true = star_classes([r.rating or 0 for r in real])
     translate = Translator()
@@ -211,17 +225,23 @@ def print_transfer(results: dict[str, dict[str, Score]]) -> str:
     for name, by_target in results.items():
         means[name] = float(np.mean([by_target[c].macro_f1 for c in companies]))
         fr = by_target["showroomprive"]
-        print(f"{name:38}" + "".join(f" {cell(by_target[c]):>19}" for c in companies)
-              + f" {means[name]:>7.3f} | {cell(fr):>19}  "
-              + "  ".join(f"{f:.2f}" for f in fr.f1))
+        print(
+            f"{name:38}"
+            + "".join(f" {cell(by_target[c]):>19}" for c in companies)
+            + f" {means[name]:>7.3f} | {cell(fr):>19}  "
+            + "  ".join(f"{f:.2f}" for f in fr.f1)
+        )
     print("\nper-class F1 (neg/neu/pos) on English, by company:")
     for name, by_target in results.items():
-        print(f"  {name:38}" + "".join(
-            f"  {'/'.join(f'{f:.2f}' for f in by_target[c].f1)}" for c in companies))
+        print(
+            f"  {name:38}" + "".join(f"  {'/'.join(f'{f:.2f}' for f in by_target[c].f1)}" for c in companies)
+        )
     chosen = max(means, key=lambda name: means[name])
     fr = results[chosen]["showroomprive"]
-    print(f"\nchosen on the English mean ({len(results)} recipes): {chosen} "
-          f"(EN mean {means[chosen]:.3f}); its French figure {cell(fr)}")
+    print(
+        f"\nchosen on the English mean ({len(results)} recipes): {chosen} "
+        f"(EN mean {means[chosen]:.3f}); its French figure {cell(fr)}"
+    )
     return chosen
 
 

@@ -36,10 +36,8 @@ def test_matches_sklearn(data: st.DataObject) -> None:
 
 def test_a_worked_example() -> None:
     # 4 positive, 2 negative, 1 neutral; two mistakes.
-    true: list[Label] = ["positive", "positive", "positive", "positive", "negative", "negative",
-                         "neutral"]
-    pred: list[Label] = ["positive", "positive", "positive", "neutral", "negative", "positive",
-                         "neutral"]
+    true: list[Label] = ["positive", "positive", "positive", "positive", "negative", "negative", "neutral"]
+    pred: list[Label] = ["positive", "positive", "positive", "neutral", "negative", "positive", "neutral"]
     result = evaluate(true, pred, "held-out split")
     assert result.per_class["positive"].precision == pytest.approx(3 / 4)
     assert result.per_class["positive"].recall == pytest.approx(3 / 4)

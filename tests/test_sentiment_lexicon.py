@@ -73,8 +73,10 @@ def test_vader_on_obvious_english(text: str, expected: str) -> None:
 
 
 def test_languages_without_a_lexicon_are_neutral_with_a_warning() -> None:
-    reviews = [Review(id="1", text="Sehr gut, schnelle Lieferung", language="de", rating=5),
-               Review(id="2", text="Great!", language="en", rating=5)]
+    reviews = [
+        Review(id="1", text="Sehr gut, schnelle Lieferung", language="de", rating=5),
+        Review(id="2", text="Great!", language="en", rating=5),
+    ]
     result = analyze_sentiment(reviews, prepared_for(reviews), LEXICON)
     assert result.labels == ["neutral", "positive"]
     assert result.scores[0] == 0.0
@@ -83,10 +85,12 @@ def test_languages_without_a_lexicon_are_neutral_with_a_warning() -> None:
 
 
 def test_lexicon_reports_agreement_with_stars() -> None:
-    reviews = [Review(id="1", text="Awful, broken.", rating=1, language="en"),
-               Review(id="2", text="Wonderful!", rating=5, language="en"),
-               Review(id="3", text="Wonderful!", rating=1, language="en"),
-               Review(id="4", text="No stars here, lovely.", language="en")]
+    reviews = [
+        Review(id="1", text="Awful, broken.", rating=1, language="en"),
+        Review(id="2", text="Wonderful!", rating=5, language="en"),
+        Review(id="3", text="Wonderful!", rating=1, language="en"),
+        Review(id="4", text="No stars here, lovely.", language="en"),
+    ]
     result = analyze_sentiment(reviews, prepared_for(reviews), LEXICON)
     assert result.evaluation is not None
     assert result.evaluation.kind == "agreement with stars"
@@ -103,8 +107,10 @@ def test_ratings_map_stars_to_labels_and_scores() -> None:
 
 
 def test_ratings_fall_back_to_the_lexicon_without_stars() -> None:
-    reviews = [Review(id="1", text="Horrible, a scam.", language="en"),
-               Review(id="2", text="ok", rating=4, language="en")]
+    reviews = [
+        Review(id="1", text="Horrible, a scam.", language="en"),
+        Review(id="2", text="ok", rating=4, language="en"),
+    ]
     done: list[int] = []
     result = analyze_sentiment(reviews, prepared_for(reviews), RATINGS, progress=done.append)
     assert result.labels == ["negative", "positive"]

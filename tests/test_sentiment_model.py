@@ -25,15 +25,20 @@ COUNTS = {5: 60, 4: 20, 3: 30, 2: 15, 1: 25}
 
 def _fitted(seed: int = 0) -> OrdinalStackClassifier:
     reviews = starred_reviews(COUNTS, seed=seed)
-    return OrdinalStackClassifier(seed=seed).fit([r.text for r in reviews],
-                                                 [r.rating or 0 for r in reviews])
+    return OrdinalStackClassifier(seed=seed).fit([r.text for r in reviews], [r.rating or 0 for r in reviews])
 
 
 def test_features_are_words_pairs_and_prefixes_without_accents_or_case() -> None:
     assert review_features("Très DÉÇU: remboursement refusé!") == [
-        "tres", "decu", "remboursement", "refuse",
-        "tres decu", "decu remboursement", "remboursement refuse",
-        "~rembo", "~refus",
+        "tres",
+        "decu",
+        "remboursement",
+        "refuse",
+        "tres decu",
+        "decu remboursement",
+        "remboursement refuse",
+        "~rembo",
+        "~refus",
     ]
     assert review_features("") == []
     assert review_features("a I") == []  # single letters are not words (scikit-learn's rule)
@@ -41,13 +46,31 @@ def test_features_are_words_pairs_and_prefixes_without_accents_or_case() -> None
 
 def test_negation_marks_the_next_two_words_of_its_clause() -> None:
     assert review_words("I don't like it at all. Not happy, never again!") == [
-        "do", "not", "not_like", "not_it", "at", "all", "not", "not_happy", "never", "not_again",
+        "do",
+        "not",
+        "not_like",
+        "not_it",
+        "at",
+        "all",
+        "not",
+        "not_happy",
+        "never",
+        "not_again",
     ]
     assert review_words("Je ne suis pas content, sans doute") == [
-        "je", "ne", "not_suis", "not_pas", "not_content", "sans", "not_doute",
+        "je",
+        "ne",
+        "not_suis",
+        "not_pas",
+        "not_content",
+        "sans",
+        "not_doute",
     ]  # "pas" inside a scope opens a new one
     assert review_features("Not cancelled") == [
-        "not", "not_cancelled", "not not_cancelled", "~not_cance",
+        "not",
+        "not_cancelled",
+        "not not_cancelled",
+        "~not_cance",
     ]
 
 
@@ -67,7 +90,10 @@ def test_a_negation_flips_words_beyond_the_next_one() -> None:
     stars += [3] * 20
     model = OrdinalStackClassifier().fit(texts, stars)
     assert model.predict(["not really good", "really good", "not really bad", "really bad"]) == [
-        "negative", "positive", "positive", "negative",
+        "negative",
+        "positive",
+        "positive",
+        "negative",
     ]
 
 
@@ -91,8 +117,13 @@ def test_fast_transform_matches_scikit_learn() -> None:
     estimator = _fitted()
     texts = [
         *(r.text for r in starred_reviews({5: 5, 3: 5, 1: 5}, seed=9, prefix="t")),
-        "", "!!!", "Great great great price price", "Excellent service, fast delivery",
-        "unknownword another unknown delivery fast", "Très déçu, arnaque", "ＧＲＥＡＴ 👍 price",
+        "",
+        "!!!",
+        "Great great great price price",
+        "Excellent service, fast delivery",
+        "unknownword another unknown delivery fast",
+        "Très déçu, arnaque",
+        "ＧＲＥＡＴ 👍 price",
         "Second order with them. Terrible, it broke",  # a known pair across a sentence
     ]
     fast = estimator.transform(texts)
@@ -150,15 +181,14 @@ def test_caps_draw_stratified_samples(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(supervised_module, "EVAL_CAP", 100)
     reviews = starred_reviews({5: 1500, 4: 300, 3: 100, 2: 100, 1: 400})  # 2400, 4 % neutral
     seen: list[list[int]] = []
-    original = OrdinalStackClassifier.fit
+    original = OrdinalStackClassifier._fit
 
-    def spy(self: OrdinalStackClassifier, texts: list[str], stars: list[int]) -> OrdinalStackClassifier:
+    def spy(self: OrdinalStackClassifier, texts: list[str], stars: list[int]) -> object:
         seen.append(list(stars))
         return original(self, texts, stars)
 
-    monkeypatch.setattr(OrdinalStackClassifier, "fit", spy)
-    model = train_model([r.text for r in reviews], [r.rating or 0 for r in reviews],
-                        ["en"] * len(reviews))
+    monkeypatch.setattr(OrdinalStackClassifier, "_fit", spy)
+    model = train_model([r.text for r in reviews], [r.rating or 0 for r in reviews], ["en"] * len(reviews))
     assert model.metadata["training_size"] == 300 and len(seen[0]) == 300
     assert model.metadata["test_size"] == 100 and model.metadata["starred"] == 2400
     evaluation = model.evaluation
@@ -172,8 +202,9 @@ def test_caps_draw_stratified_samples(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.slow
 def test_the_real_caps_bound_training_on_a_large_synthetic_set() -> None:
     reviews = starred_reviews({5: 30_000, 4: 8000, 3: 6000, 2: 4000, 1: 12_000})  # 60k
-    model = train_model([r.text for r in reviews], [r.rating or 0 for r in reviews],
-                        ["en"] * len(reviews), test_size=0.4)
+    model = train_model(
+        [r.text for r in reviews], [r.rating or 0 for r in reviews], ["en"] * len(reviews), test_size=0.4
+    )
     assert model.metadata["training_size"] == TRAIN_CAP  # 36k available
     assert model.metadata["test_size"] == EVAL_CAP  # 24k available
     assert model.evaluation is not None and model.evaluation.macro_f1 > 0.8
@@ -192,8 +223,15 @@ def test_each_distinct_text_is_labelled_once_and_progress_counts_reviews(
         return polarity(texts)
 
     monkeypatch.setattr(model.estimator, "polarity", counting)
-    texts = ["Awful scam, avoid!", "Love it, perfect!", "Awful scam, avoid!", "Meh, so-so.",
-             "Love it, perfect!", "Awful scam, avoid!", "Love it, perfect!"]
+    texts = [
+        "Awful scam, avoid!",
+        "Love it, perfect!",
+        "Awful scam, avoid!",
+        "Meh, so-so.",
+        "Love it, perfect!",
+        "Awful scam, avoid!",
+        "Love it, perfect!",
+    ]
     done: list[int] = []
     labels, scores = model.predict(texts, done.append)
     assert asked == ["Awful scam, avoid!", "Love it, perfect!", "Meh, so-so."]
@@ -208,8 +246,13 @@ def test_each_distinct_text_is_labelled_once_and_progress_counts_reviews(
 @pytest.mark.parametrize("version", [1, 2])
 def test_bundles_of_the_old_formats_are_refused_with_what_to_do(tmp_path: Path, version: int) -> None:
     path = tmp_path / "old.joblib"
-    joblib.dump({"metadata": {"format": FORMAT, "format_version": version, "reviewops_version": "0.1.0"},
-                 "estimator": {"stands for": f"a format-{version} estimator"}}, path)
+    joblib.dump(
+        {
+            "metadata": {"format": FORMAT, "format_version": version, "reviewops_version": "0.1.0"},
+            "estimator": {"stands for": f"a format-{version} estimator"},
+        },
+        path,
+    )
     message = f"{path}: model format {version} was written by an older reviewops (reviewops 0.1.0)"
     with pytest.raises(SentimentError, match=re.escape(message)) as info:
         load_model(str(path))

@@ -20,8 +20,14 @@ def _english(shared_data: Path) -> tuple[list[Review], list[str]]:
     """The pet-insurance reviews (company kept) and their prepared texts."""
     with (shared_data / "reviews" / "en_pet_insurance_trustpilot.csv").open(encoding="utf-8") as f:
         reviews = [
-            Review(id=r["id"], text=r["text"], title=r["title"] or None, rating=int(r["rating"]),
-                   language="en", company=r["company"])
+            Review(
+                id=r["id"],
+                text=r["text"],
+                title=r["title"] or None,
+                rating=int(r["rating"]),
+                language="en",
+                company=r["company"],
+            )
             for r in csv.DictReader(f)
         ]
     prepared = prepare(reviews, Preprocessing(lemmatize=False, bigrams=False), languages=["en"])
@@ -30,8 +36,7 @@ def _english(shared_data: Path) -> tuple[list[Review], list[str]]:
 
 def test_supervised_english_macro_f1_on_a_fixed_split(shared_data: Path) -> None:
     reviews, texts = _english(shared_data)
-    model = train_model(texts, [r.rating or 0 for r in reviews], ["en"] * len(texts),
-                        test_size=0.2, seed=42)
+    model = train_model(texts, [r.rating or 0 for r in reviews], ["en"] * len(texts), test_size=0.2, seed=42)
     evaluation = model.evaluation
     assert evaluation is not None
     assert evaluation.n == 2339
@@ -52,8 +57,9 @@ def test_supervised_english_transfers_to_a_company_it_never_saw(shared_data: Pat
     for company in sorted({r.company or "" for r in reviews}):
         train = [i for i, r in enumerate(reviews) if r.company != company]
         test = [i for i, r in enumerate(reviews) if r.company == company]
-        model = OrdinalStackClassifier(seed=42).fit([texts[i] for i in train],
-                                                    [reviews[i].rating or 0 for i in train])
+        model = OrdinalStackClassifier(seed=42).fit(
+            [texts[i] for i in train], [reviews[i].rating or 0 for i in train]
+        )
         truth = [stars_to_label(reviews[i].rating) or "neutral" for i in test]
         scores[company] = evaluate(truth, model.predict([texts[i] for i in test]), company)
     assert sum(e.macro_f1 for e in scores.values()) / len(scores) >= 0.70, scores

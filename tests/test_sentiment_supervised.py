@@ -22,8 +22,9 @@ def test_trains_on_stars_and_reports_a_held_out_evaluation(tmp_path: Path) -> No
     unrated = [Review(id="u1", text="Awful scam, avoid!"), Review(id="u2", text="Love it, perfect!")]
     everything = reviews + unrated
     done: list[int] = []
-    result = analyze_sentiment(everything, prepared_for(everything, ["en"] * len(everything)),
-                               SUPERVISED, progress=done.append)
+    result = analyze_sentiment(
+        everything, prepared_for(everything, ["en"] * len(everything)), SUPERVISED, progress=done.append
+    )
     assert result.method == "supervised"
     assert result.evaluation is not None
     assert result.evaluation.kind == "held-out split"
@@ -57,8 +58,9 @@ def test_saved_model_round_trips_and_reports_agreement_on_another_dataset(tmp_pa
     # Another "company": other texts drawn from the banks, some in a language never trained on.
     other = starred_reviews({5: 10, 3: 4, 1: 6}, seed=7, prefix="o")
     other.append(Review(id="fr", text="Très déçu, arnaque", rating=1, language="fr"))
-    reused = analyze_sentiment(other, prepared_for(other),
-                               Sentiment(method="supervised", model_uri=str(path)))
+    reused = analyze_sentiment(
+        other, prepared_for(other), Sentiment(method="supervised", model_uri=str(path))
+    )
     assert reused.details["model"] == "reused"
     assert reused.evaluation is not None
     assert reused.evaluation.kind == "agreement with stars"
@@ -70,11 +72,13 @@ def test_saved_model_round_trips_and_reports_agreement_on_another_dataset(tmp_pa
 
 def test_reused_model_on_reviews_without_stars_has_no_evaluation(tmp_path: Path) -> None:
     path = tmp_path / "m.joblib"
-    analyze_sentiment(starred_reviews(COUNTS), prepared_for(starred_reviews(COUNTS)), SUPERVISED,
-                      save_model=path)
+    analyze_sentiment(
+        starred_reviews(COUNTS), prepared_for(starred_reviews(COUNTS)), SUPERVISED, save_model=path
+    )
     unrated = [Review(id="1", text="Worst purchase ever, broken", language="en")]
-    result = analyze_sentiment(unrated, prepared_for(unrated),
-                               Sentiment(method="supervised", model_uri=str(path)))
+    result = analyze_sentiment(
+        unrated, prepared_for(unrated), Sentiment(method="supervised", model_uri=str(path))
+    )
     assert result.labels == ["negative"]
     assert result.evaluation is None
     assert isinstance(result.details["model_evaluation"], dict)  # how it did where it was trained
@@ -82,8 +86,10 @@ def test_reused_model_on_reviews_without_stars_has_no_evaluation(tmp_path: Path)
 
 @pytest.mark.parametrize(
     ("counts", "found"),
-    [({5: 10, 3: 5, 1: 5}, "found 20 reviews with stars"),  # fewer than 30
-     ({5: 40, 1: 20}, "0 neutral")],  # a class is missing
+    [
+        ({5: 10, 3: 5, 1: 5}, "found 20 reviews with stars"),  # fewer than 30
+        ({5: 40, 1: 20}, "0 neutral"),
+    ],  # a class is missing
 )
 def test_too_few_labels_says_what_to_use_instead(counts: dict[int, int], found: str) -> None:
     reviews = starred_reviews(counts)
@@ -129,8 +135,9 @@ def _check_reuse(uri: str, run_id: str, expected: list[Label]) -> None:
     train = starred_reviews(COUNTS)
     assert uri.startswith("models:/")
     for reference in (uri, f"runs:/{run_id}/sentiment-model"):
-        reused = analyze_sentiment(train, prepared_for(train),
-                                   Sentiment(method="supervised", model_uri=reference))
+        reused = analyze_sentiment(
+            train, prepared_for(train), Sentiment(method="supervised", model_uri=reference)
+        )
         assert reused.labels == expected
     served = mlflow.pyfunc.load_model(uri).predict(["Awful scam, avoid!", "Love it, perfect!"])
     assert [p.label for p in served] == ["negative", "positive"]

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
     Column,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -116,6 +117,8 @@ topic_terms = Table(
 
 TABLES = (runs, reviews, review_scores, topics, topic_terms)
 _CHUNK = 5000
+_DRIVER_CHUNK = 50_000
+_Row = TypeVar("_Row")
 
 
 class StoreError(RuntimeError):
@@ -153,9 +156,44 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(rows), _CHUNK):
-        yield rows[start : start + _CHUNK]
+def _chunks(rows: Sequence[_Row], size: int = _CHUNK) -> Iterator[Sequence[_Row]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _insert_many(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert tuples given in the table's column order, many rows per statement.
+
+    On SQLite the rows go straight to the driver's executemany (values converted by the
+    columns' own bind processors where they have one, e.g. DateTime): at 100k reviews that is
+    ~10x faster than an insert() per chunk of dictionaries, which SQLAlchemy compiles and
+    processes row by row. Other databases take the portable path, in chunks.
+    """
+    columns = list(table.c)
+    if conn.dialect.name == "sqlite":
+        dialect = conn.dialect
+        processors = [
+            (i, c.type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns)
+        ]
+        convert = [(i, p) for i, p in processors if p is not None]
+        if convert:
+            rows = [_converted(row, convert) for row in rows]
+        names = ", ".join(f'"{c.name}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        for chunk in _chunks(rows, _DRIVER_CHUNK):
+            conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(chunk))
+        return
+    keys = [c.name for c in columns]
+    for chunk in _chunks(rows):
+        conn.execute(insert(table), [dict(zip(keys, row, strict=True)) for row in chunk])
+
+
+def _converted(row: tuple[Any, ...], convert: Sequence[tuple[int, Any]]) -> tuple[Any, ...]:
+    values = list(row)
+    for i, process in convert:
+        if values[i] is not None:
+            values[i] = process(values[i])
+    return tuple(values)
 
 
 def write_run(
@@ -169,28 +207,13 @@ def write_run(
 ) -> None:
     """Write one run in a single transaction, replacing any earlier rows of the same run id."""
     run_id = run_row["run_id"]
+    # Rows as tuples in column order: the two large tables go to the driver's executemany.
     review_rows = [
-        {
-            "run_id": run_id,
-            "review_id": r.id,
-            "company": r.company,
-            "published": r.published,
-            "rating": r.rating,
-            "language": r.language,
-            "title": r.title,
-            "text": r.text,
-            "origin": r.origin,
-        }
+        (run_id, r.id, r.company, r.published, r.rating, r.language, r.title, r.text, r.origin)
         for r in review_list
     ]
     score_rows = [
-        {
-            "run_id": run_id,
-            "review_id": r.id,
-            "sentiment": label,
-            "sentiment_score": float(score),
-            "topic_id": int(topic),
-        }
+        (run_id, r.id, label, float(score), int(topic))
         for r, label, score, topic in zip(
             review_list, sentiment.labels, sentiment.scores, topic_result.assignments, strict=True
         )
@@ -224,12 +247,9 @@ def write_run(
             for table in TABLES:
                 conn.execute(delete(table).where(table.c.run_id == run_id))
             conn.execute(insert(runs), [run_row])
-            for table, rows in (
-                (reviews, review_rows),
-                (review_scores, score_rows),
-                (topics, topic_rows),
-                (topic_terms, term_rows),
-            ):
+            _insert_many(conn, reviews, review_rows)
+            _insert_many(conn, review_scores, score_rows)
+            for table, rows in ((topics, topic_rows), (topic_terms, term_rows)):
                 for chunk in _chunks(rows):
                     conn.execute(insert(table), list(chunk))
     except SQLAlchemyError as exc:
@@ -267,7 +287,43 @@ __all__ = [
     "TABLES",
     "StoreError",
     "count_rows",
+    "list_runs",
     "open_store",
     "read_run",
+    "read_topics",
     "write_run",
 ]
+
+
+# --- read side: `reviewops runs` and `reviewops compare` ----------------------------------------
+
+
+def list_runs(engine: Engine, *, limit: int = 20, analysis: str | None = None) -> list[dict[str, Any]]:
+    """The newest runs first (without their spec), optionally of one analysis."""
+    columns = [c for c in runs.c if c.name != "spec"]
+    query = select(*columns).order_by(runs.c.created_at.desc(), runs.c.run_id.desc()).limit(limit)
+    if analysis is not None:
+        query = query.where(runs.c.analysis == analysis)
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def read_topics(engine: Engine, run_id: str) -> list[dict[str, Any]]:
+    """A run's topics, largest first, each with its ranked `terms`."""
+    with engine.connect() as conn:
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                select(topics).where(topics.c.run_id == run_id).order_by(topics.c.size.desc())
+            ).mappings()
+        ]
+        terms: dict[int, list[str]] = {}
+        for r in conn.execute(
+            select(topic_terms.c.topic_id, topic_terms.c.term)
+            .where(topic_terms.c.run_id == run_id)
+            .order_by(topic_terms.c.topic_id, topic_terms.c.rank)
+        ):
+            terms.setdefault(int(r.topic_id), []).append(str(r.term))
+    for row in rows:
+        row["terms"] = terms.get(int(row["topic_id"]), [])
+    return rows

@@ -9,15 +9,24 @@ from reviewops.records import Prepared, Review
 
 _OPENERS = ["I ordered a phone.", "Bought a laptop here.", "Second order with them.", ""]
 _BY_STARS = {
-    5: ["Excellent service, fast delivery and great quality.", "Love it, perfect condition!",
-        "Wonderful experience, highly recommend.", "Great price and friendly support."],
-    4: ["Good product, arrived quickly.", "Nice device, happy with it.",
-        "Works well, good value for money."],
-    3: ["It is okay, average quality, nothing special.", "Delivery was fine but the battery is so-so.",
-        "Mixed feelings: decent screen, mediocre packaging."],
+    5: [
+        "Excellent service, fast delivery and great quality.",
+        "Love it, perfect condition!",
+        "Wonderful experience, highly recommend.",
+        "Great price and friendly support.",
+    ],
+    4: ["Good product, arrived quickly.", "Nice device, happy with it.", "Works well, good value for money."],
+    3: [
+        "It is okay, average quality, nothing special.",
+        "Delivery was fine but the battery is so-so.",
+        "Mixed feelings: decent screen, mediocre packaging.",
+    ],
     2: ["Disappointed, the screen has scratches.", "Slow delivery and poor packaging."],
-    1: ["Terrible, it broke after a week and support never answered.",
-        "Awful scam, refund refused, avoid!", "Worst purchase ever, the device is broken."],
+    1: [
+        "Terrible, it broke after a week and support never answered.",
+        "Awful scam, refund refused, avoid!",
+        "Worst purchase ever, the device is broken.",
+    ],
 }
 
 
@@ -30,8 +39,7 @@ def starred_reviews(
     for stars, n in counts.items():
         for i in range(n):
             text = f"{rng.choice(_OPENERS)} {rng.choice(_BY_STARS[stars])}".strip()
-            reviews.append(Review(id=f"{prefix}{stars}-{i}", text=text, rating=stars,
-                                  language=language))
+            reviews.append(Review(id=f"{prefix}{stars}-{i}", text=text, rating=stars, language=language))
     rng.shuffle(reviews)
     return reviews
 

@@ -17,9 +17,25 @@ DEMO_COMPANY = "ReMarket"  # fictional refurbished-electronics marketplace
 
 # Devices with a screen, so every theme's sentences make sense for every device.
 DEVICES: tuple[str, ...] = (
-    "iPhone 11", "iPhone 12", "iPhone 12 mini", "iPhone 13", "iPhone 13 Pro", "iPhone SE",
-    "iPhone 14", "Galaxy S20", "Galaxy S21", "Galaxy S22", "Galaxy A52", "Pixel 6", "Pixel 7",
-    "MacBook Air", "MacBook Pro", "iPad Air", "iPad 9", "Apple Watch SE", "Nintendo Switch",
+    "iPhone 11",
+    "iPhone 12",
+    "iPhone 12 mini",
+    "iPhone 13",
+    "iPhone 13 Pro",
+    "iPhone SE",
+    "iPhone 14",
+    "Galaxy S20",
+    "Galaxy S21",
+    "Galaxy S22",
+    "Galaxy A52",
+    "Pixel 6",
+    "Pixel 7",
+    "MacBook Air",
+    "MacBook Pro",
+    "iPad Air",
+    "iPad 9",
+    "Apple Watch SE",
+    "Nintendo Switch",
     "Redmi Note 11",
 )
 
@@ -158,9 +174,7 @@ class Writer:
         sentences = self._main(theme, polarity)
         if minor is not None:
             minor_phrases = self.bank.themes[minor[0]]
-            remark = self._pick(
-                minor_phrases.negative if minor[1] == "negative" else minor_phrases.positive
-            )
+            remark = self._pick(minor_phrases.negative if minor[1] == "negative" else minor_phrases.positive)
             if r() < P_MINOR_FIRST:
                 sentences.insert(0, remark)
             else:

@@ -18,8 +18,20 @@ from reviewops.demo.themes import THEME_NAMES
 
 LANGUAGES: tuple[str, ...] = ("en", "fr")
 SLOTS = frozenset(
-    {"device", "days", "weeks", "months", "hours", "percent", "low_percent", "price", "saving",
-     "company", "agent", "name"}
+    {
+        "device",
+        "days",
+        "weeks",
+        "months",
+        "hours",
+        "percent",
+        "low_percent",
+        "price",
+        "saving",
+        "company",
+        "agent",
+        "name",
+    }
 )
 _POLARITIES = ("positive", "negative")
 
@@ -82,10 +94,17 @@ def _parse(data: dict[str, Any], where: str) -> PhraseBank:
         theme = _section(raw_themes, name, f"{where}: themes")
         titles = _section(theme, "titles", f"{where}: themes.{name}")
         themes[name] = ThemePhrases(
-            *(_strings(_section(theme, p, f"{where}: themes.{name}"), f"{where}: themes.{name}.{p}")
-              for p in _POLARITIES),
-            *(_strings(_section(titles, p, f"{where}: themes.{name}.titles"),
-                       f"{where}: themes.{name}.titles.{p}") for p in _POLARITIES),
+            *(
+                _strings(_section(theme, p, f"{where}: themes.{name}"), f"{where}: themes.{name}.{p}")
+                for p in _POLARITIES
+            ),
+            *(
+                _strings(
+                    _section(titles, p, f"{where}: themes.{name}.titles"),
+                    f"{where}: themes.{name}.titles.{p}",
+                )
+                for p in _POLARITIES
+            ),
         )
     unknown = sorted(set(raw_themes) - set(THEME_NAMES))
     if unknown:
@@ -120,9 +139,7 @@ def _parse(data: dict[str, Any], where: str) -> PhraseBank:
 def load_bank(language: str) -> PhraseBank:
     """The phrase bank of one language ("en" or "fr"), checked and cached."""
     if language not in LANGUAGES:
-        raise ValueError(
-            f"the demo dataset has no {language!r} reviews; choose among {list(LANGUAGES)}"
-        )
+        raise ValueError(f"the demo dataset has no {language!r} reviews; choose among {list(LANGUAGES)}")
     name = f"phrases_{language}.json"
     text = resources.files("reviewops.demo").joinpath(name).read_text(encoding="utf-8")
     try:

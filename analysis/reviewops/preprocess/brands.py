@@ -13,6 +13,7 @@ that starts it is the brand as reviewers write it ("spot"). Both are dropped fro
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -42,12 +43,20 @@ def brand_tokens(
     if not wanted:
         return set()
     initials = frozenset(label[0] for label in wanted)
-    counts: Counter[str] = Counter()
-    for index, doc in enumerate(documents):
-        weight = weights[index] if weights is not None else 1
-        for token in doc:
-            if token[:1] in initials and len(token) >= MIN_BRAND_LENGTH:
-                counts[token] += weight
+    # Every token counted once per review: documents standing for one review in one C-level
+    # Counter pass, the repeated texts (weight > 1) one by one; then only candidates are kept.
+    single = (
+        documents if weights is None else [doc for doc, w in zip(documents, weights, strict=True) if w == 1]
+    )
+    counts: Counter[str] = Counter(itertools.chain.from_iterable(single))
+    if weights is not None:
+        for doc, weight in zip(documents, weights, strict=True):
+            if weight != 1:
+                for token in doc:
+                    counts[token] += weight
+    counts = Counter(
+        {t: n for t, n in counts.items() if t[:1] in initials and len(t) >= MIN_BRAND_LENGTH and n > 0}
+    )
     brands = {label for label in wanted if counts[label] > 0}
     for label in wanted:
         starts = [t for t, n in counts.items() if n >= MIN_BRAND_COUNT and t != label and label.startswith(t)]

@@ -17,6 +17,8 @@ marker, so that phrase detection only joins words a reviewer actually wrote side
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
@@ -35,6 +37,21 @@ _WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
 _CHUNK = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|\S")
 # Stands where words were dropped; never a token, since tokens are made of letters.
 BREAK = "|"
+# Several BREAKs in a row (tokens are space-separated in an encoded text).
+_BREAK_RUN = re.compile(r"\|(?: \|)+")
+
+# Languages whose spaCy tokenizer keeps a word of letters whole unless it is a special case.
+_WHOLE_WORDS = frozenset({"en", "fr"})
+
+
+class _Everything:
+    """A container holding every string: no word skips the tokenizer."""
+
+    def __contains__(self, _item: object) -> bool:
+        return True
+
+
+_EVERYTHING = _Everything()
 
 # What a chunk turns into: its tokens and BREAKs, usually one, more when spaCy splits it.
 _Tokens = tuple[str, ...]
@@ -84,10 +101,16 @@ class Analyzer:
         self._table: LemmaTable | None = load_lemma_table(language) if lemmatize and nlp is not None else None
         self.level: Level = "lemmas" if self._table else "words" if nlp is not None else "plain"
         self._tokenizer = nlp.tokenizer if nlp is not None else None
+        # Words of letters only that the tokenizer may split (every word in other languages).
+        self._special: frozenset[str] | _Everything = (
+            frozenset(nlp.tokenizer.rules) if language in _WHOLE_WORDS and nlp is not None else _EVERYTHING
+        )
         stops = {word.lower() for word in nlp.Defaults.stop_words} if nlp is not None else set()
         self._stops = frozenset(stops) | extra_stopwords
-        # chunk as written -> its token(s); grows with the corpus' vocabulary.
-        self._cache: dict[str, _Tokens] = {}
+        # chunk as written -> its token(s) and BREAKs joined by spaces; grows with the vocabulary.
+        self._cache: dict[str, str] = {}
+        # whitespace-separated piece of text -> the same for all its chunks.
+        self._pieces: dict[str, str] = {}
 
     def tokens(self, text: str) -> list[str]:
         """The tokens of `text`."""
@@ -101,27 +124,41 @@ class Analyzer:
         return [self._encode(text) for text in texts]
 
     def _encode(self, text: str) -> str:
-        cache = self._cache
-        out: list[str] = []
-        broken = True  # no BREAK at the start, nor two in a row
+        # _CHUNK never matches whitespace, so a text's chunks are those of its
+        # whitespace-separated pieces in turn: a piece ("price!!", "don't") is resolved once
+        # per corpus and then costs one C-level dict look-up; str.split is much cheaper than
+        # the regular expression over the whole text.
         # spaCy's English and French rules expect the ASCII apostrophe.
-        for chunk in _CHUNK.findall(text.replace("’", "'")):
-            found = cache.get(chunk)
-            if found is None:
-                found = cache[chunk] = self._resolve(chunk)
-            for token in found:
-                if token is not BREAK:
-                    out.append(token)
-                    broken = False
-                elif not broken:
-                    out.append(BREAK)
-                    broken = True
-        if broken and out:
-            out.pop()
-        return " ".join(out)
+        pieces = text.replace("’", "'").split()
+        cache = self._pieces
+        found = list(map(cache.get, pieces))
+        if None in found:
+            for piece in set(itertools.compress(pieces, map(operator.not_, found))):
+                cache[piece] = " ".join(map(self._chunk_tokens, _CHUNK.findall(piece)))
+            found = list(map(cache.__getitem__, pieces))
+        # Tokens are letters, so a BREAK is a lone "|": runs become one, none at either end.
+        joined = _BREAK_RUN.sub(BREAK, " ".join(found))  # type: ignore[arg-type]
+        if joined.startswith(BREAK):
+            joined = joined[2:]
+        if joined.endswith(BREAK):
+            joined = joined[:-2]
+        return joined
+
+    def _chunk_tokens(self, chunk: str) -> str:
+        """A chunk's tokens and BREAKs, joined by spaces (cached)."""
+        found = self._cache.get(chunk)
+        if found is None:
+            found = self._cache[chunk] = " ".join(self._resolve(chunk))
+        return found
 
     def _resolve(self, chunk: str) -> _Tokens:
         if self._tokenizer is None or len(chunk) == 1 or self._compound(chunk):
+            return (self._token(chunk),)
+        if chunk.isalpha() and chunk not in self._special:
+            # spaCy's English and French rules split a word of letters only through a special
+            # case (tokenizer exceptions: "cannot", "gonna"): checked on 1.2M word forms of
+            # spacy-lookups-data, every other one stays whole. Calling the tokenizer, which
+            # builds a Doc per chunk, was most of the cost of a corpus' first pass.
             return (self._token(chunk),)
         return tuple(self._token(token.text) for token in self._tokenizer(chunk))
 
@@ -129,8 +166,10 @@ class Analyzer:
         # "pre-existing", "user-friendly", "e-mail" stay one word (spaCy would split them and
         # "pre" / "existing" say less apart); verb-pronoun forms ("pouvez-vous", "est-ce") and
         # "follow-up" are split as usual, since one of their parts is a stop word.
-        return "-" in chunk and bool(_WORD.fullmatch(chunk)) and not any(
-            part.lower() in self._stops for part in chunk.split("-")
+        return (
+            "-" in chunk
+            and bool(_WORD.fullmatch(chunk))
+            and not any(part.lower() in self._stops for part in chunk.split("-"))
         )
 
     def _token(self, word: str) -> str:

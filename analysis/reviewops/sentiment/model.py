@@ -55,6 +55,7 @@ from sklearn.svm import LinearSVC
 
 from reviewops.records import LABELS, Label
 from reviewops.sentiment.features import review_features, review_words, word_prefix
+from reviewops.sentiment.forked import forked_pool, shared_state, worker_count
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -70,6 +71,16 @@ _OFFSETS = np.array(sorted(np.round(np.arange(-3.0, 3.01, 0.1), 2), key=abs))
 # Bayes fits still run beside them.
 _LIBLINEAR = threading.Lock()
 _FIT_THREADS = max(1, min(2, os.cpu_count() or 1))
+# From this many training reviews on, the base models are fitted in forked processes (the same
+# fits, so the same model; see `forked`): 16 SVM fits then run two at a time. Below it the
+# fits take well under a second and starting processes would cost more than it saves.
+PROCESS_MIN_ROWS = 5000
+
+
+def _run_forked_job(job: tuple[int, int | None]) -> tuple[FloatArray, FloatArray]:
+    estimator, x, targets, folds = shared_state()
+    result: tuple[FloatArray, FloatArray] = estimator._run_job(x, targets, folds, job)
+    return result
 
 
 def _pair_index(vocabulary: dict[str, int]) -> tuple[IntArray, IntArray]:
@@ -84,6 +95,70 @@ def _pair_index(vocabulary: dict[str, int]) -> tuple[IntArray, IntArray]:
             columns.append(column)
     order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
     return np.asarray(keys, dtype=np.int64)[order], np.asarray(columns, dtype=np.int64)[order]
+
+
+def _document_frequency(rows: IntArray, ids: IntArray, size: int) -> IntArray:
+    """How many distinct rows each id in [0, size) occurs in (ids < 0 are ignored)."""
+    keep = ids >= 0
+    rows, ids = rows[keep], ids[keep]
+    if not len(ids):
+        return np.zeros(size, dtype=np.int64)
+    order = np.lexsort((rows, ids))
+    rows, ids = rows[order], ids[order]
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = (ids[1:] != ids[:-1]) | (rows[1:] != rows[:-1])
+    return np.bincount(ids[first], minlength=size).astype(np.int64)
+
+
+def _fit_vectorizer(words: list[list[str]], min_df: int) -> TfidfVectorizer:
+    """A fitted TfidfVectorizer(analyzer=review_features, sublinear_tf=True, min_df=min_df).
+
+    What its `fit` learns (vocabulary_ in sorted feature order, idf_), ~3x faster: the
+    document frequencies of words, word pairs and prefixes are counted on integer ids with
+    numpy, and only the features that pass `min_df` are ever made into strings. The fitted
+    object is scikit-learn's own, so saved models and `vectorizer_.transform` are unchanged.
+    """
+    n_docs = len(words)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=n_docs)
+    flat = list(chain.from_iterable(words))
+    distinct = list(dict.fromkeys(flat))
+    word_id = {word: i for i, word in enumerate(distinct)}
+    ids = np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
+    rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    n_words = len(distinct)
+    word_df = _document_frequency(rows, ids, n_words)
+    # Prefixes: one per distinct long word, numbered apart from the words.
+    prefix_of = [word_prefix(word) for word in distinct]
+    prefix_names = list(dict.fromkeys(p for p in prefix_of if p is not None))
+    prefix_id = {p: i for i, p in enumerate(prefix_names)}
+    word_to_prefix = np.fromiter(
+        (-1 if p is None else prefix_id[p] for p in prefix_of), dtype=np.int64, count=n_words
+    )
+    prefix_df = _document_frequency(rows, word_to_prefix[ids] if len(ids) else ids, len(prefix_names))
+    # Pairs of consecutive words of one text, as first * n_words + second.
+    same = np.flatnonzero(rows[:-1] == rows[1:]) if len(rows) > 1 else np.zeros(0, dtype=np.int64)
+    pair_keys = ids[same] * n_words + ids[same + 1]
+    pair_rows = rows[same]
+    unique_pairs, pair_codes = np.unique(pair_keys, return_inverse=True)
+    pair_df = _document_frequency(pair_rows, pair_codes.astype(np.int64), len(unique_pairs))
+
+    features: list[str] = [distinct[i] for i in np.flatnonzero(word_df >= min_df)]
+    kept_pairs = unique_pairs[pair_df >= min_df]
+    features += [f"{distinct[k // n_words]} {distinct[k % n_words]}" for k in kept_pairs.tolist()]
+    features += [prefix_names[i] for i in np.flatnonzero(prefix_df >= min_df)]
+    frequencies = np.concatenate(
+        [word_df[word_df >= min_df], pair_df[pair_df >= min_df], prefix_df[prefix_df >= min_df]]
+    )
+    if not features:
+        raise ValueError("After pruning, no terms remain. Try a lower min_df or a higher max_df.")
+    order = sorted(range(len(features)), key=features.__getitem__)
+    vectorizer = TfidfVectorizer(analyzer=review_features, sublinear_tf=True, min_df=min_df)
+    vectorizer.vocabulary_ = {features[j]: column for column, j in enumerate(order)}
+    vectorizer.fixed_vocabulary_ = False
+    # scikit-learn's smooth IDF: log((1 + n) / (1 + df)) + 1.
+    df = frequencies[np.asarray(order, dtype=np.int64)].astype(np.float64)
+    vectorizer.idf_ = np.log((n_docs + 1.0) / (df + 1.0)) + 1.0
+    return vectorizer
 
 
 def star_classes(stars: Sequence[int] | IntArray) -> IntArray:
@@ -142,6 +217,15 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
 
     def fit(self, texts: Sequence[str], stars: Sequence[int]) -> Self:
         """Learn from texts and their 1-5 star ratings (all three classes must occur)."""
+        self._fit(texts, stars)
+        return self
+
+    def fit_polarity(self, texts: Sequence[str], stars: Sequence[int]) -> tuple[list[Label], list[float]]:
+        """`fit`, then `polarity(texts)` from the matrix the fit already built (same result)."""
+        return self._polarity_of(self._fit(texts, stars))
+
+    def _fit(self, texts: Sequence[str], stars: Sequence[int]) -> Any:
+        """`fit`; returns the TF-IDF matrix of `texts` (what `transform(texts)` gives)."""
         y_stars = np.asarray(stars, dtype=np.int64)
         y = star_classes(y_stars)
         if len(texts) != len(y):
@@ -157,9 +241,10 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         self.cutoffs_ = [
             k for k in (2, 3, 4, 5) if min((y_stars >= k).sum(), (y_stars < k).sum()) >= self.folds
         ]
-        self.vectorizer_ = TfidfVectorizer(analyzer=review_features, sublinear_tf=True, min_df=self.min_df)
-        x = self.vectorizer_.fit_transform(list(texts))
+        words = [review_words(text) for text in texts]
+        self.vectorizer_ = _fit_vectorizer(words, self.min_df)
         self.pair_keys_, self.pair_columns_ = _pair_index(self.vectorizer_.vocabulary_)
+        x = self._transform_words(words)
         stacked, self.coef_, self.intercept_ = self._fit_base_models(x, y, y_stars)
         self.meta_: Pipeline = make_pipeline(
             StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)
@@ -168,7 +253,7 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         out_of_fold = cross_val_predict(self.meta_, stacked, y, cv=meta_folds, method="predict_proba")
         self.meta_.fit(stacked, y)
         self.offsets_ = self._tune_offsets(np.log(out_of_fold + 1e-9), y)
-        return self
+        return x
 
     def transform(self, texts: Sequence[str]) -> Any:
         """The TF-IDF matrix of `texts`: what `vectorizer_.transform` gives, ~2.5x faster.
@@ -179,15 +264,16 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         frequency is at most each word's, and `min_df` cuts on it), so pairs are looked up as
         numbers (`pair_keys_`) with numpy. Same counts, sublinear TF, IDF and L2 norm (tested).
         """
-        words = [review_words(text) for text in texts]
+        return self._transform_words([review_words(text) for text in texts])
+
+    def _transform_words(self, words: list[list[str]]) -> Any:
+        """`transform` of texts already split by `review_words`."""
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         flat = list(chain.from_iterable(words))
         vocabulary: dict[str, int] = self.vectorizer_.vocabulary_
         # map(dict.get, ...) runs in C: one look-up per word, no Python frame per word.
         singles = np.fromiter(map(vocabulary.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
-        prefix_of = {
-            word: vocabulary.get(prefix, -1) for word in set(flat) if (prefix := word_prefix(word))
-        }
+        prefix_of = {word: vocabulary.get(prefix, -1) for word in set(flat) if (prefix := word_prefix(word))}
         prefixes = np.fromiter(map(prefix_of.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
         rows = np.repeat(np.arange(len(words), dtype=np.int64), lengths)
         pair_rows, pair_columns = self._pair_features(rows, singles, len(vocabulary))
@@ -221,13 +307,21 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
 
     def decisions(self, texts: Sequence[str]) -> FloatArray:
         """The base models' outputs (one column each): what the stacked model reads."""
-        return np.asarray(self.transform(texts) @ self.coef_, dtype=np.float64) + self.intercept_
+        return self._decisions_of(self.transform(texts))
+
+    def _decisions_of(self, x: Any) -> FloatArray:
+        return np.asarray(x @ self.coef_, dtype=np.float64) + self.intercept_
 
     def predict_proba(self, texts: Sequence[str]) -> FloatArray:
         """Class probabilities (columns in LABELS order), after the macro-F1 offsets."""
         if not len(texts):
             return np.zeros((0, len(LABELS)))
-        logits = np.log(self.meta_.predict_proba(self.decisions(texts)) + 1e-9) + self.offsets_
+        return self._proba_of(self.transform(texts))
+
+    def _proba_of(self, x: Any) -> FloatArray:
+        if not x.shape[0]:
+            return np.zeros((0, len(LABELS)))
+        logits = np.log(self.meta_.predict_proba(self._decisions_of(x)) + 1e-9) + self.offsets_
         logits -= logits.max(axis=1, keepdims=True)
         weights = np.exp(logits)
         return np.asarray(weights / weights.sum(axis=1, keepdims=True), dtype=np.float64)
@@ -238,7 +332,10 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
 
     def polarity(self, texts: Sequence[str]) -> tuple[list[Label], list[float]]:
         """Labels and scores in [-1, 1]: P(positive) - P(negative)."""
-        proba = self.predict_proba(texts)
+        return self._polarity_of(self.transform(texts))
+
+    def _polarity_of(self, x: Any) -> tuple[list[Label], list[float]]:
+        proba = self._proba_of(x)
         labels = [LABELS[i] for i in proba.argmax(axis=1)]
         return labels, (proba[:, 2] - proba[:, 0]).tolist()
 
@@ -260,14 +357,14 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         jobs = [(m, f) for m in range(len(targets)) for f in [*range(len(folds)), None]]
 
         def run(job: tuple[int, int | None]) -> tuple[FloatArray, FloatArray]:
-            m, f = job
-            if f is None:
-                return self._fit_base_model(m, x, targets[m])
-            train, test = folds[f]
-            weights, intercepts = self._fit_base_model(m, x[train], targets[m][train])
-            return np.asarray(x[test] @ weights) + intercepts, intercepts
+            return self._run_job(x, targets, folds, job)
 
-        if _FIT_THREADS > 1:
+        processes = worker_count(_FIT_THREADS) if x.shape[0] >= PROCESS_MIN_ROWS else 1
+        if processes > 1:
+            # SVM fits in threads take turns (_LIBLINEAR); in processes they run side by side.
+            with forked_pool((self, x, targets, folds), processes) as workers:
+                results = list(workers.imap(_run_forked_job, jobs, chunksize=1))
+        elif _FIT_THREADS > 1:
             with ThreadPoolExecutor(_FIT_THREADS) as pool:
                 results = list(pool.map(run, jobs))
         else:
@@ -285,6 +382,17 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
             else:
                 stacked[folds[f][1], columns] = result
         return stacked, weights, intercepts
+
+    def _run_job(
+        self, x: Any, targets: list[Any], folds: list[Any], job: tuple[int, int | None]
+    ) -> tuple[FloatArray, FloatArray]:
+        """Base model m on all of x (f None: its weights) or out of fold f (its decisions)."""
+        m, f = job
+        if f is None:
+            return self._fit_base_model(m, x, targets[m])
+        train, test = folds[f]
+        weights, intercepts = self._fit_base_model(m, x[train], targets[m][train])
+        return np.asarray(x[test] @ weights) + intercepts, intercepts
 
     def _fit_base_model(self, index: int, x: Any, target: Any) -> tuple[FloatArray, FloatArray]:
         """Fit base model `index` on (x, target): its (features x columns) weights, intercepts.

@@ -102,10 +102,16 @@ def train_model(
             TRAIN_CAP,
             EVAL_CAP,
         )
-    estimator = OrdinalStackClassifier(seed=seed).fit([texts[i] for i in train], [stars[i] for i in train])
+    estimator = OrdinalStackClassifier(seed=seed)
+    train_texts = [texts[i] for i in train]
+    fitted_labels, fitted_scores = estimator.fit_polarity(train_texts, [stars[i] for i in train])
     model = SentimentModel(estimator)
-    predicted, _ = model.predict([texts[i] for i in test])
+    test_texts = [texts[i] for i in test]
+    predicted, predicted_scores = model.predict(test_texts)
     evaluation = evaluate([labels[i] for i in test], predicted, HELD_OUT)
+    # The run labels every review next: these are already done (a text's label is its own).
+    model.known = dict(zip(train_texts, zip(fitted_labels, fitted_scores, strict=True), strict=True))
+    model.known.update(zip(test_texts, zip(predicted, predicted_scores, strict=True), strict=True))
     log.info("sentiment model trained on %d reviews; %s", len(train), format_evaluation(evaluation))
     model.metadata = model_metadata(
         estimator,

@@ -1,7 +1,8 @@
 """Token lists -> one sparse document-term count matrix, built once and shared by every fit.
 
 The auto-k search, the LDA start and the final fit all work on rows of the same matrix, so the
-corpus is vectorized a single time (0.4-0.7 s at 100k demo reviews). Documents that keep no
+corpus is vectorized a single time, with numpy rather than CountVectorizer's loop per token
+(same matrix and vocabulary, ~2x faster). Documents that keep no
 term after vocabulary pruning are left out here; the caller assigns them no topic.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,30 +62,66 @@ def build_corpus(tokens: Sequence[Sequence[str]], rows: Sequence[int]) -> Corpus
     The token lists are used as they are (already lemmatised, bigrams joined by preprocessing).
     When the frequency limits leave nothing (a handful of reviews), every term is kept instead.
     """
-    from sklearn.feature_extraction.text import CountVectorizer
-
     docs = [tokens[i] for i in rows]
     min_df, max_df = document_frequency_limits(len(docs))
-    matrix: sparse.csr_matrix | None = None
-    vectorizer: CountVectorizer | None = None
+    counted = _count(docs)
+    found: tuple[sparse.csr_matrix, list[str]] | None = None
     for low, high in ((min_df, max_df), (1, 1.0)):
-        # `list` as analyzer takes each document's token list unchanged.
-        vectorizer = CountVectorizer(analyzer=list, min_df=low, max_df=high, dtype=np.float64)
-        try:
-            matrix = vectorizer.fit_transform(docs).tocsr()
-        except ValueError:  # "After pruning, no terms remain" / "empty vocabulary"
-            continue
-        min_df, max_df = low, high
-        break
-    if matrix is None or vectorizer is None:
+        found = _prune(counted, len(docs), low, high)
+        if found is not None:
+            min_df, max_df = low, high
+            break
+    if found is None:
         return None
+    matrix, vocabulary = found
     kept = np.flatnonzero(np.diff(matrix.indptr) > 0).astype(np.int64)
     if kept.size == 0:
         return None
     return Corpus(
         counts=matrix[kept],
-        vocabulary=[str(t) for t in vectorizer.get_feature_names_out()],
+        vocabulary=vocabulary,
         rows=np.asarray(rows, dtype=np.int64)[kept],
         min_df=min_df,
         max_df=max_df,
     )
+
+
+# (documents x distinct terms counts, distinct terms in first-seen order, document frequencies)
+_Counted = tuple[sparse.csr_matrix, list[str], NDArray[np.int64]]
+
+
+def _count(docs: Sequence[Sequence[str]]) -> _Counted:
+    """Term counts of every document over every distinct term.
+
+    What scikit-learn's CountVectorizer(analyzer=list) counts, without its Python loop per
+    token: terms get ids through one dict look-up per token (run in C by `map`), and the
+    matrix is summed by scipy.
+    """
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    flat = list(chain.from_iterable(docs))
+    terms = list(dict.fromkeys(flat))
+    term_id = {term: i for i, term in enumerate(terms)}
+    ids = np.fromiter(map(term_id.__getitem__, flat), dtype=np.int64, count=len(flat))
+    indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    counts = sparse.csr_matrix(
+        (np.ones(len(ids), dtype=np.float64), ids, indptr), shape=(len(docs), len(terms))
+    )
+    counts.sum_duplicates()
+    frequency = np.bincount(counts.indices, minlength=len(terms)).astype(np.int64)
+    return counts, terms, frequency
+
+
+def _prune(
+    counted: _Counted, n_docs: int, min_df: int, max_df: float
+) -> tuple[sparse.csr_matrix, list[str]] | None:
+    """CountVectorizer's pruning: terms in [min_df, max_df x n_docs] documents, sorted; None
+    when none is left (where scikit-learn raises "After pruning, no terms remain")."""
+    counts, terms, frequency = counted
+    keep = np.flatnonzero((frequency >= min_df) & (frequency <= max_df * n_docs))
+    if keep.size == 0:
+        return None
+    order = keep[np.argsort(np.asarray([terms[i] for i in keep], dtype=object), kind="stable")]
+    matrix = counts[:, order].tocsr()
+    matrix.sort_indices()
+    return matrix, [terms[i] for i in order]
