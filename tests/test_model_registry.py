@@ -185,7 +185,10 @@ def test_a_retried_publish_repeats_its_decision_without_a_second_version(
     from mlflow.tracking import MlflowClient
 
     settings = AnalysisSettings(
-        store_url="", mlflow_tracking_uri=registry.url, artifacts_url=str(registry.root / "artifacts")
+        store_url="",
+        mlflow_tracking_uri=registry.url,
+        artifacts_url=str(registry.root / "artifacts"),
+        allowed_file_roots=[str(registry.root)],  # publish re-checks the conf (reg-2 read a CSV)
     )
     again = run_stage("publish", run_id="reg-2", settings=settings).results
     assert again is not None and again["model"] == registrations["worse"]
