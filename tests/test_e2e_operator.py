@@ -191,7 +191,11 @@ def test_airflow_down_then_up_shows_a_condition_and_recovers(stack: Stack, ns: s
     assert obj["status"]["phase"] == "Error"
     assert condition(obj, "Ready")["status"] == "False"
     assert "airflow" in condition(obj, "Scheduled")["message"].lower()
-    assert any(e["type"] == "Warning" for e in stack.client.events(ns, "oneshot-demo"))
+    # kopf posts Events in the background: the Warning may land just after the status patch
+    wait_for(
+        lambda: any(e["type"] == "Warning" for e in stack.client.events(ns, "oneshot-demo")),
+        what="a Warning Event",
+    )
     assert runs_of(stack, ns) == []
 
     stack.airflow.end_outage()
