@@ -103,21 +103,36 @@ class SentimentResult:
 
 @dataclass(slots=True)
 class Topic:
+    """A broad theme (parent None) or a sub-theme of the broad theme whose id is `parent`."""
+
     id: int
     label: str
     terms: list[tuple[str, float]]  # top terms, weight descending
+    parent: int | None = None
 
 
 @dataclass(slots=True)
 class TopicResult:
     algorithm: str
     topics: list[Topic]
-    assignments: list[int]  # dominant topic per review, -1 when the review had too few tokens
+    assignments: list[int]  # dominant broad theme per review, -1 when the review had too few tokens
     coherence: float
     coherence_measure: str  # "c_v" or "npmi"
     diversity: float  # share of unique words among all topics' top terms
     k_scores: dict[int, dict[str, float]] = field(default_factory=dict)  # auto: k -> scores
     details: dict[str, object] = field(default_factory=dict)
+    # Sub-theme (a Topic.id whose parent is the review's broad theme) per review, -1 when the
+    # review has none; empty when the run made no sub-themes. Broad themes come first in
+    # `topics` (ids 0..k-1, largest first), then the sub-themes grouped by parent.
+    sub_assignments: list[int] = field(default_factory=list)
+
+    def themes(self) -> list[Topic]:
+        """The broad themes, in order."""
+        return [t for t in self.topics if t.parent is None]
+
+    def subthemes(self, parent: int | None = None) -> list[Topic]:
+        """Every sub-theme, or those of one broad theme."""
+        return [t for t in self.topics if t.parent is not None and (parent is None or t.parent == parent)]
 
 
 def stars_to_label(rating: int | None) -> Label | None:
