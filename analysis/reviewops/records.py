@@ -71,6 +71,9 @@ class Prepared:
     languages: list[str]  # ISO 639-1, detected when the source gave none
     tokens: list[list[str]]  # lemmas without stop words, frequent bigrams joined with "_"
     warnings: list[str] = field(default_factory=list)
+    # The reviewed companies' names as the reviews write them (lower case, a multi-word brand
+    # with spaces: "healthy paws"), dropped from `tokens`; theme labels must not use them.
+    brands: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
