@@ -209,14 +209,27 @@ def table_panel(
 # --- the per-analysis dashboard -----------------------------------------------------------------
 
 RUN = "'$run'"  # the selected run (default: the newest run of this analysis)
-TOPIC_FILTER = f"COALESCE(t.label, '{NO_TOPIC}') IN ($topic)"
+# Themes have two levels: a broad theme (parent_id NULL) and its sub-themes. A sub-theme is
+# shown, filtered and drilled into as "broad › sub", so that its label reads in context and
+# two broad themes' sub-themes with the same label stay apart.
+SUB = " › "
+# The display name of topic row `t` whose broad theme (when t is a sub-theme) is row `p`.
+DISPLAY = f"COALESCE(p.label || '{SUB}' || t.label, t.label)"
+PARENT_JOIN = "LEFT JOIN topics p ON p.run_id = t.run_id AND p.topic_id = t.parent_id"
+# A scored review matches $topic by its broad theme (t) or by its sub-theme (st).
+TOPIC_FILTER = f"(COALESCE(t.label, '{NO_TOPIC}') IN ($topic) OR t.label || '{SUB}' || st.label IN ($topic))"
 SCORED_REVIEWS = """
 FROM reviews rv
 JOIN review_scores s ON s.run_id = rv.run_id AND s.review_id = rv.review_id
 LEFT JOIN topics t ON t.run_id = s.run_id AND t.topic_id = s.topic_id
+LEFT JOIN topics st ON st.run_id = s.run_id AND st.topic_id = s.subtopic_id
 """
 TOP_TERMS = """(SELECT string_agg(tt.term, ', ' ORDER BY tt.rank) FROM topic_terms tt
    WHERE tt.run_id = t.run_id AND tt.topic_id = t.topic_id AND tt.rank <= 5)"""
+# Broad themes by share, each followed by its sub-themes by share.
+THEME_ORDER = (
+    "COALESCE(p.share, t.share) DESC, COALESCE(p.topic_id, t.topic_id), t.parent_id IS NOT NULL, t.share DESC"
+)
 
 
 def _run_figure(column: str, label: str) -> Sql:
@@ -229,53 +242,60 @@ def _share(label: str) -> str:
 
 TOPICS_TABLE = f"""
 WITH scored AS (
-  SELECT rv.published, s.topic_id
+  SELECT rv.published, s.topic_id, s.subtopic_id
   FROM reviews rv
   JOIN review_scores s ON s.run_id = rv.run_id AND s.review_id = rv.review_id
   WHERE rv.run_id = {RUN} AND rv.published IS NOT NULL
 ), edge AS (
   SELECT max(published) AS newest, interval '$period days' AS span FROM scored
-), windows AS (
-  SELECT sc.topic_id,
-    count(*) FILTER (WHERE sc.published > e.newest - e.span) AS recent,
-    count(*) FILTER (WHERE sc.published <= e.newest - e.span AND sc.published > e.newest - 2 * e.span)
-      AS previous
+), flagged AS (
+  SELECT sc.topic_id, sc.subtopic_id,
+    (sc.published > e.newest - e.span)::int AS recent,
+    (sc.published <= e.newest - e.span AND sc.published > e.newest - 2 * e.span)::int AS previous
   FROM scored sc CROSS JOIN edge e
-  GROUP BY sc.topic_id
+), windows AS (
+  SELECT topic_id, sum(recent) AS recent, sum(previous) AS previous FROM flagged GROUP BY topic_id
+  UNION ALL
+  SELECT subtopic_id, sum(recent), sum(previous) FROM flagged
+  WHERE subtopic_id IS NOT NULL GROUP BY subtopic_id
 ), totals AS (
-  SELECT NULLIF(sum(recent), 0) AS recent, NULLIF(sum(previous), 0) AS previous FROM windows
+  SELECT NULLIF(sum(recent), 0) AS recent, NULLIF(sum(previous), 0) AS previous FROM flagged
 )
-SELECT t.label AS "topic", t.size AS "reviews", t.share AS "share", t.mean_rating AS "mean stars",
+SELECT {DISPLAY} AS "topic", t.size AS "reviews", t.share AS "share", t.mean_rating AS "mean stars",
   t.impact AS "impact (stars)", t.negative AS "negative share",
-  w.recent / tot.recent AS "recent share", w.previous / tot.previous AS "previous share",
-  w.recent / tot.recent - w.previous / tot.previous AS "share change",
+  w.recent::float / tot.recent AS "recent share", w.previous::float / tot.previous AS "previous share",
+  w.recent::float / tot.recent - w.previous::float / tot.previous AS "share change",
   {TOP_TERMS} AS "top terms"
 FROM topics t
+{PARENT_JOIN}
 LEFT JOIN windows w ON w.topic_id = t.topic_id
 CROSS JOIN totals tot
 WHERE t.run_id = {RUN}
-ORDER BY t.share DESC
+ORDER BY {THEME_ORDER}
 """
 
 TERMS_TABLE = f"""
-SELECT t.label AS "topic", tt.rank AS "rank", tt.term AS "term",
+SELECT {DISPLAY} AS "topic", tt.rank AS "rank", tt.term AS "term",
   tt.weight / NULLIF(max(tt.weight) OVER (PARTITION BY tt.topic_id), 0) AS "weight (relative)"
 FROM topic_terms tt
 JOIN topics t ON t.run_id = tt.run_id AND t.topic_id = tt.topic_id
-WHERE tt.run_id = {RUN} AND tt.rank <= 10 AND {TOPIC_FILTER}
-ORDER BY t.share DESC, tt.rank
+{PARENT_JOIN}
+WHERE tt.run_id = {RUN} AND tt.rank <= 10 AND {DISPLAY} IN ($topic)
+ORDER BY {THEME_ORDER}, tt.rank
 """
 
 NEGATIVE_DRIVERS = f"""
-SELECT t.negative_driver_rank AS "rank", t.label AS "topic", t.size AS "reviews",
+SELECT t.negative_driver_rank AS "rank", {DISPLAY} AS "topic", t.size AS "reviews",
   t.negative AS "negative share", t.impact AS "impact (stars)", {TOP_TERMS} AS "top terms"
 FROM topics t
+{PARENT_JOIN}
 WHERE t.run_id = {RUN} AND t.negative_driver_rank IS NOT NULL
 ORDER BY t.negative_driver_rank
 """
 
 RECENT_NEGATIVE = f"""
-SELECT rv.published AS "published", rv.rating AS "stars", COALESCE(t.label, '{NO_TOPIC}') AS "topic",
+SELECT rv.published AS "published", rv.rating AS "stars",
+  COALESCE(t.label || COALESCE('{SUB}' || st.label, ''), '{NO_TOPIC}') AS "topic",
   rv.language AS "language", rv.title AS "title", substr(rv.text, 1, 300) AS "text",
   rv.origin AS "origin"
 {SCORED_REVIEWS.strip()}
@@ -326,8 +346,11 @@ def analysis_variables() -> list[cogbuilder.Builder[models.VariableModel]]:
         .description("Filters the term table, topic volume and negative reviews (drill-down).")
         .datasource(RESULTS)
         .query(
-            "SELECT label AS __text, label AS __value FROM (SELECT label, share FROM topics "
-            f"WHERE run_id = '$run' UNION ALL SELECT '{NO_TOPIC}', -1) AS x ORDER BY share DESC"
+            f"SELECT name AS __text, name AS __value FROM (SELECT {DISPLAY} AS name, "
+            "COALESCE(p.share, t.share) AS theme_share, COALESCE(p.topic_id, t.topic_id) AS theme, "
+            f"t.parent_id IS NOT NULL AS sub, t.share FROM topics t {PARENT_JOIN} WHERE t.run_id = '$run' "
+            f"UNION ALL SELECT '{NO_TOPIC}', -1, -1, false, -1) AS x "
+            "ORDER BY theme_share DESC, theme, sub, share DESC"
         )
         .refresh(models.VariableRefresh.ON_DASHBOARD_LOAD)
         .sort(models.VariableSort.DISABLED)
@@ -644,7 +667,7 @@ def _topic_share_panel() -> barchart.Panel:
                 f"""
 SELECT t.label AS "topic", t.share::float AS "share"
 FROM topics t
-WHERE t.run_id = {RUN}
+WHERE t.run_id = {RUN} AND t.parent_id IS NULL
 ORDER BY t.share DESC
 """
             )

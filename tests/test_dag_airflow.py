@@ -165,7 +165,8 @@ def test_a_run_succeeds_and_publishes_what_the_operator_reads(stack: Stack, runs
 
     counts, row = _store_counts(stack, run_id)
     assert counts["runs"] == 1 and counts["reviews"] == REVIEWS and counts["review_scores"] == REVIEWS
-    assert counts["topics"] == 4 and counts["topic_terms"] > 0
+    # Every theme and sub-theme has its row (4 broad themes were asked for).
+    assert counts["topics"] == 4 + int(mlflow_run.data.metrics["subthemes_k"]) and counts["topic_terms"] > 0
     assert row is not None and row["mlflow_run_id"] == summary["mlflowRunId"]
     assert row["analysis"] == "insights/remarket-dag"
     assert (stack.artifacts / run_id / "publish" / "report.html").stat().st_size > 10_000

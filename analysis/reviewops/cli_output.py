@@ -131,18 +131,26 @@ def trend_line(summary: dict[str, Any]) -> str | None:
     )
 
 
-def _topics_table(items: list[dict[str, Any]], shown: int = 12) -> tuple[Table, int]:
+def _topic_row(table: Table, t: dict[str, Any], label: Text) -> None:
+    impact = t["impact"]
+    table.add_row(
+        label,
+        share(t["share"]),
+        f"{t['mean_rating']:.2f}" if t["mean_rating"] is not None else "—",
+        f"{impact:+.2f}" if impact is not None else "—",
+        share(t["sentiment"]["negative"]),
+    )
+
+
+def _topics_table(items: list[dict[str, Any]], shown: int = 12, subthemes: int = 3) -> tuple[Table, int]:
+    """Broad themes by size, each followed by its largest sub-themes ("  › waiting period")."""
     table = Table("topic", "share", "stars", "impact", "negative", box=None)
     ranked = sorted((t for t in items if t["size"] > 0), key=lambda t: -t["size"])
     for t in ranked[:shown]:
-        impact = t["impact"]
-        table.add_row(
-            Text(t["label"]),
-            share(t["share"]),
-            f"{t['mean_rating']:.2f}" if t["mean_rating"] is not None else "—",
-            f"{impact:+.2f}" if impact is not None else "—",
-            share(t["sentiment"]["negative"]),
-        )
+        _topic_row(table, t, Text(t["label"]))
+        subs = sorted((s for s in t.get("subthemes", []) if s["size"] > 0), key=lambda s: -s["size"])
+        for sub in subs[:subthemes]:
+            _topic_row(table, sub, Text(f"  › {sub['label']}", style="dim"))
     return table, len(items) - min(len(ranked), shown)
 
 
@@ -161,6 +169,11 @@ def _companies_table(companies: list[dict[str, Any]]) -> Table:
             Text(c["top_complaint"] or "—"),
         )
     return table
+
+
+def _subtheme_count(topics: dict[str, Any]) -> str:
+    n = topics.get("subthemes_k") or 0
+    return f", {n} sub-themes" if n else ""
 
 
 def print_summary(summary: dict[str, Any], report: Any, summary_path: Any) -> None:
@@ -194,6 +207,9 @@ def print_summary(summary: dict[str, Any], report: Any, summary_path: Any) -> No
         out.print(Text("sentiment (ratings): from the stars (1-2 negative, 3 neutral, 4-5 positive)"))
     else:
         out.print(Text(f"sentiment ({method}): no evaluation (no star ratings to compare with)"))
+    trust = summary["sentiment"].get("trust")
+    if trust:
+        out.print(Text(f"how far to trust it: {trust}", style="dim"))
     if (line := trend_line(summary)) is not None:
         out.print(Text(line))
     topics = summary["topics"]
@@ -201,7 +217,8 @@ def print_summary(summary: dict[str, Any], report: Any, summary_path: Any) -> No
     ks = ", ".join(f"{lang} {info['k']}" for lang, info in per_language.items())
     out.print(
         Text(
-            f"topics ({topics['algorithm']}, k={topics['k']}{': ' + ks if ks else ''}): coherence "
+            f"topics ({topics['algorithm']}, k={topics['k']}{': ' + ks if ks else ''}"
+            f"{_subtheme_count(topics)}): coherence "
             f"{topics['coherence']:.3f} ({topics['coherence_measure']}), diversity {topics['diversity']:.2f}"
         )
     )

@@ -179,11 +179,44 @@ def _topic_changes(a: list[dict[str, Any]], b: list[dict[str, Any]], shown: int 
     return lines
 
 
+def _subtheme_changes(a: list[dict[str, Any]], b: list[dict[str, Any]], shown: int = 6) -> list[str]:
+    """Share moves of the sub-themes of themes found in both runs ("claims › waiting period")."""
+    from reviewops.trends import PATH_SEPARATOR
+
+    moved = []
+    for before, after in match_topics(a, b):
+        if before is None or after is None:
+            continue
+        for sub_a, sub_b in match_topics(before.get("subthemes", []), after.get("subthemes", [])):
+            if sub_a is None or sub_b is None:
+                continue
+            change = sub_b["share"] - sub_a["share"]
+            if abs(change) >= 0.01:
+                name = f"{after['label']}{PATH_SEPARATOR}{sub_b['label']}"
+                moved.append(
+                    (
+                        abs(change),
+                        f"  {name}: {sub_a['share']:.0%} → {sub_b['share']:.0%} ({change * 100:+.0f} pts)",
+                    )
+                )
+    moved.sort(key=lambda item: -item[0])
+    return [line for _, line in moved[:shown]]
+
+
 def _drivers(topic_rows: list[dict[str, Any]]) -> list[str]:
+    """The top negative drivers by rank; a sub-theme driver is named "theme › sub-theme"."""
+    from reviewops.trends import PATH_SEPARATOR
+
+    rows = [(t["label"], t) for t in topic_rows]
+    rows += [
+        (f"{t['label']}{PATH_SEPARATOR}{sub['label']}", sub)
+        for t in topic_rows
+        for sub in t.get("subthemes", [])
+    ]
     ranked = sorted(
-        (t for t in topic_rows if t["negative_driver_rank"]), key=lambda t: t["negative_driver_rank"]
+        (r for r in rows if r[1]["negative_driver_rank"]), key=lambda r: r[1]["negative_driver_rank"]
     )
-    return [t["label"] for t in ranked[:5]]
+    return [label for label, _ in ranked[:5]]
 
 
 def compare(
@@ -226,6 +259,11 @@ def compare(
     say("themes (matched by their top terms):" if changes else "themes: no share moved by 1 point or more")
     for line in changes:
         say(line)
+    sub_changes = _subtheme_changes(topics[0], topics[1])
+    if sub_changes:
+        say("sub-themes of those themes:")
+        for line in sub_changes:
+            say(line)
     before, after = _drivers(topics[0]), _drivers(topics[1])
     say(f"negative drivers: {', '.join(before) or '—'} → {', '.join(after) or '—'}")
 

@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from reviewops.companies import CompanyInsight, company_breakdown
 from reviewops.measures import label_shares, mean_stars, net_sentiment
 from reviewops.records import Review, SentimentResult, TopicResult
-from reviewops.trends import NetTrend, Rising, Windows, net_trend, review_windows, rising_topics
+from reviewops.trends import (
+    NetTrend,
+    Rising,
+    Windows,
+    most_specific,
+    net_trend,
+    path_labels,
+    review_windows,
+    rising_topics,
+    theme_ids,
+)
 
 MIN_DRIVER_Z = 2.0  # a negative driver's excess must be >= 2 binomial standard deviations
 
@@ -43,6 +53,7 @@ class TopicInsight:
     impact: float | None  # overall mean stars - topic mean stars (positive = drags the rating down)
     trend: list[tuple[str, int]]  # (YYYY-MM, reviews)
     representative_ids: list[str]
+    parent: int | None = None  # None: a broad theme; else the broad theme this sub-theme refines
 
 
 @dataclass(slots=True)
@@ -54,6 +65,7 @@ class Driver:
     negative_rate: float  # share of this topic's reviews that are negative
     excess_negatives: float  # negatives above what the overall rate predicts for its size
     impact: float | None
+    parent: int | None = None  # set when the driver is a sub-theme (label "theme › sub-theme")
 
 
 @dataclass(slots=True)
@@ -116,6 +128,14 @@ def _representatives(
     return [reviews[i].id for i in ranked[:n]]
 
 
+def _members(assignments: Sequence[int]) -> dict[int, list[int]]:
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, t in enumerate(assignments):
+        if t >= 0:
+            members[t].append(i)
+    return members
+
+
 def topic_insights(
     reviews: Sequence[Review],
     sentiment: SentimentResult,
@@ -123,19 +143,22 @@ def topic_insights(
     *,
     representatives: int = 5,
 ) -> list[TopicInsight]:
-    """Size, share, stars, sentiment mix, impact, monthly trend and examples of each topic."""
-    members: dict[int, list[int]] = defaultdict(list)
-    for i, t in enumerate(topics.assignments):
-        if t >= 0:
-            members[t].append(i)
-    assigned = sum(len(m) for m in members.values()) or 1
+    """Size, share, stars, sentiment mix, impact, monthly trend and examples of each theme.
+
+    Broad themes and sub-themes alike (in `topics.topics` order): a sub-theme's members are the
+    reviews `sub_assignments` gives it, and its share is over all reviews with a theme too, so
+    shares of both levels read on one scale.
+    """
+    broad = _members(topics.assignments)
+    sub = _members(topics.sub_assignments)
+    assigned = sum(len(m) for m in broad.values()) or 1
     all_ratings = [r.rating for r in reviews if r.rating is not None]
     overall = mean_stars(all_ratings)
     raw_weights = topics.details.get("dominant_weight")
     weights = raw_weights if isinstance(raw_weights, list) else None
     result = []
     for topic in topics.topics:
-        idx = members.get(topic.id, [])
+        idx = (broad if topic.parent is None else sub).get(topic.id, [])
         ratings = [r for i in idx if (r := reviews[i].rating) is not None]
         mean = mean_stars(ratings)
         trend = Counter(_month(p) for i in idx if (p := reviews[i].published) is not None)
@@ -151,6 +174,7 @@ def topic_insights(
                 impact=round(overall - mean, 4) if overall is not None and mean is not None else None,
                 trend=sorted(trend.items()),
                 representative_ids=_representatives(idx, reviews, weights, representatives),
+                parent=topic.parent,
             )
         )
     return result
@@ -159,18 +183,24 @@ def topic_insights(
 def negative_drivers(
     topic_list: Sequence[TopicInsight], sentiment: SentimentResult, topics: TopicResult
 ) -> list[Driver]:
-    """Topics with clearly more negative reviews than their size predicts, most excess first."""
-    negatives = Counter(
-        t
-        for t, label in zip(topics.assignments, sentiment.labels, strict=True)
-        if t >= 0 and label == "negative"
-    )
-    total_negative = sum(negatives.values())
-    assigned = sum(t.size for t in topic_list)
+    """Themes with clearly more negative reviews than their size predicts, most excess first.
+
+    With sub-themes the drivers are sub-themes ("claims › waiting period"): a broad theme is
+    named only when none of its sub-themes stands out on its own (see `most_specific`).
+    """
+    negatives: Counter[int] = Counter()
+    for (theme, sub), label in zip(theme_ids(topics), sentiment.labels, strict=True):
+        if theme >= 0 and label == "negative":
+            negatives[theme] += 1
+            if sub >= 0:
+                negatives[sub] += 1
+    total_negative = sum(negatives[t.id] for t in topic_list if t.parent is None)
+    assigned = sum(t.size for t in topic_list if t.parent is None)
     if not total_negative or not assigned:
         return []
     overall_rate = total_negative / assigned
-    drivers = []
+    labels = path_labels(topics)
+    flagged: dict[int, Driver] = {}
     for t in topic_list:
         n_neg = negatives.get(t.id, 0)
         expected = t.size * overall_rate
@@ -179,18 +209,18 @@ def negative_drivers(
         # negative review above expectation is noise, not a driver.
         spread = math.sqrt(expected * (1 - overall_rate)) if 0 < overall_rate < 1 else 0.0
         if t.size and excess > 0 and (spread == 0 or excess / spread >= MIN_DRIVER_Z):
-            drivers.append(
-                Driver(
-                    topic_id=t.id,
-                    label=t.label,
-                    negative_reviews=n_neg,
-                    negative_share=round(n_neg / total_negative, 4),
-                    negative_rate=round(n_neg / t.size, 4),
-                    excess_negatives=round(excess, 2),
-                    impact=t.impact,
-                )
+            flagged[t.id] = Driver(
+                topic_id=t.id,
+                label=labels.get(t.id, t.label),
+                negative_reviews=n_neg,
+                negative_share=round(n_neg / total_negative, 4),
+                negative_rate=round(n_neg / t.size, 4),
+                excess_negatives=round(excess, 2),
+                impact=t.impact,
+                parent=t.parent,
             )
-    return sorted(drivers, key=lambda d: -d.excess_negatives)
+    kept = most_specific(flagged, topics)
+    return sorted((flagged[i] for i in kept), key=lambda d: (-d.excess_negatives, d.topic_id))
 
 
 def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topics: TopicResult) -> Insights:
@@ -217,7 +247,7 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
         timeline=build_timeline(reviews, sentiment.labels),
         topics=topic_list,
         negative_drivers=negative_drivers(topic_list, sentiment, topics),
-        rising_topics=rising_topics(reviews, topics, {t.id: t.label for t in topic_list}, windows),
+        rising_topics=rising_topics(reviews, topics, path_labels(topics), windows),
         windows=windows,
         trend=net_trend(reviews, sentiment.labels, windows),
         companies=company_breakdown(reviews, sentiment, topics, windows),

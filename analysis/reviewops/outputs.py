@@ -177,7 +177,7 @@ def _write_store(
                 "sentiment_method": sentiment.method,
                 "macro_f1": evaluation.get("macro_f1"),
                 "topic_algorithm": topic_result.algorithm,
-                "num_topics": len(topic_result.topics),
+                "num_topics": len(topic_result.themes()),  # broad themes, as summary topics.k
                 "coherence": topic_result.coherence,
                 "diversity": topic_result.diversity,
                 "mlflow_run_id": None,

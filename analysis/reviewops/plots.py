@@ -317,8 +317,12 @@ def topic_trends(
     recent_start: dt.date | None = None,
     min_reviews: int = MIN_MONTH_REVIEWS,
     max_months: int = MAX_MONTHS,
+    subthemes: Sequence[dict[str, Any]] = (),
 ) -> bytes | None:
     """Small multiples: each topic's share of the month's reviews; rising topics first, marked ▲.
+
+    `subthemes` get panels too (e.g. the rising ones, labelled "theme › sub-theme"); their
+    reviews are already counted in their theme's, so they stay out of the month totals.
 
     The days from `recent_start` on (the window rising topics are measured on) are shaded; months
     with fewer than `min_reviews` reviews with a topic are left out (their shares are noise).
@@ -332,6 +336,8 @@ def topic_trends(
     if not items or len(periods) < 4:
         return None
     totals = [sum(c.get(p, 0) for c in counts.values()) for p in periods]
+    counts.update({t["id"]: {p["period"]: p["reviews"] for p in t["trend"]} for t in subthemes})
+    items = [*items, *subthemes]
     if sum(total >= min_reviews for total in totals) < 3:
         return None  # every line would be mostly gaps
     tones = tones or {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,15 @@ def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
+def flat_topics(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every theme of the summary: each broad theme followed by its sub-themes (if any).
+
+    Drivers and rising alerts may name a sub-theme, so lookups by id go through this list;
+    summaries written before sub-themes simply have none.
+    """
+    return [entry for t in summary["topics"]["items"] for entry in (t, *t.get("subthemes", []))]
+
+
 def topic_tones(summary: dict[str, Any]) -> dict[int, str]:
     """'negative' (a complaint topic), 'positive' (praise) or 'neutral' for each topic id.
 
@@ -93,7 +102,7 @@ def topic_tones(summary: dict[str, Any]) -> dict[int, str]:
     """
     overall_negative = summary["sentiment"]["shares"].get("negative", 0.0)
     tones = {}
-    for t in summary["topics"]["items"]:
+    for t in flat_topics(summary):
         impact = t["impact"]
         if impact is not None:
             tone = "negative" if impact >= 0.25 else "positive" if impact <= -0.25 else "neutral"
@@ -323,7 +332,7 @@ def key_findings(summary: dict[str, Any]) -> list[Finding]:
     measured); the biggest negative driver; the fastest rising topic; the biggest source of
     praise; cautions when the models are weak.
     """
-    items = {t["id"]: t for t in summary["topics"]["items"]}
+    items = {t["id"]: t for t in flat_topics(summary)}
     tones = topic_tones(summary)
     trend = summary["trend"]
     findings = [_headline(summary)]
@@ -360,6 +369,7 @@ def language_breakdown(summary: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     total = sum(languages.values()) or 1
     by_language = summary["topics"].get("by_language") or {}
+    theme_label = _theme_labels(summary)
     rows = []
     for lang, count in languages.items():
         tag = f"[{lang}]"
@@ -387,11 +397,38 @@ def language_breakdown(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 "mean_rating": sum(n * m for n, m in rated) / weight if weight else None,
                 "k": quality.get("k"),
                 "coherence": quality.get("coherence"),
-                "driver": next((d for d in summary["negative_drivers"] if d["label"].endswith(tag)), None),
-                "rising": next((r for r in summary["rising_topics"] if r["label"].endswith(tag)), None),
+                "driver": next(
+                    (d for d in summary["negative_drivers"] if theme_label(d).endswith(tag)), None
+                ),
+                "rising": next((r for r in summary["rising_topics"] if theme_label(r).endswith(tag)), None),
             }
         )
     return rows
+
+
+def _theme_labels(summary: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
+    """A function giving the broad theme's label of a driver or rising alert (which may be a sub-theme)."""
+    broad = {t["id"]: t["label"] for t in summary["topics"]["items"]}
+
+    def label(alert: dict[str, Any]) -> str:
+        parent = alert.get("parent")
+        return str(broad.get(parent, alert["label"]) if parent is not None else alert["label"])
+
+    return label
+
+
+def _rising_subthemes(summary: dict[str, Any], by_topic: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rising sub-themes as chart panels, labelled "sub-theme (in theme)".
+
+    The sub-theme's own words come first because panel titles are cut at ~36 characters.
+    """
+    return [
+        {**by_topic[r["topic_id"]], "label": f"{by_topic[r['topic_id']]['label']} (in {parent['label']})"}
+        for r in summary["rising_topics"]
+        if r.get("parent") is not None
+        and r["topic_id"] in by_topic
+        and (parent := by_topic.get(r["parent"])) is not None
+    ]
 
 
 def _same_quote(a: str, b: str) -> bool:
@@ -491,7 +528,7 @@ def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: di
     ]
     rising = {r["topic_id"]: r for r in summary["rising_topics"]}
     drivers = {d["topic_id"]: i + 1 for i, d in enumerate(summary["negative_drivers"])}
-    by_topic = {t["id"]: t for t in items}
+    by_topic = {t["id"]: t for t in flat_topics(summary)}
     max_share = max((t["share"] for t in items), default=0) or 1
     max_negative_share = max((d["negative_share"] for d in summary["negative_drivers"]), default=0) or 1
     dated = dated_reviews(summary)
@@ -501,7 +538,16 @@ def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: di
                 summary["timeline"], first_date=summary["first_date"], last_date=summary["last_date"]
             )
         ),
-        "trends": _b64(plots.topic_trends(items, set(rising), tones, recent_start=_recent_start(summary))),
+        # a broad theme is marked rising in the chart when it or one of its sub-themes rose
+        "trends": _b64(
+            plots.topic_trends(
+                items,
+                set(rising),
+                tones,
+                recent_start=_recent_start(summary),
+                subthemes=_rising_subthemes(summary, by_topic),
+            )
+        ),
     }
     template = env.get_template("report.html.j2")
     return template.render(
@@ -521,6 +567,10 @@ def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: di
         max_share=max_share,
         star_rows=star_rows(summary),
         topics_by_share=sorted(items, key=lambda t: -t["share"]),
+        subthemes_by_share={
+            t["id"]: sorted(t.get("subthemes", []), key=lambda x: -x["share"]) for t in items
+        },
+        trust=summary["sentiment"].get("trust"),
         dated=dated,
         undated=summary["reviews"] - dated,
         history_months=history_months(summary),

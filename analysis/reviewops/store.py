@@ -3,11 +3,17 @@
 Tables (one row set per run; writing a run again replaces its rows, so a retried task is harmless):
 - ``runs``           one row per analysis run: identity, spec, headline figures, MLflow run id.
 - ``reviews``        the reviews analysed in a run (id, date, stars, language, title, text, origin).
-- ``review_scores``  per review and run: sentiment label and score, dominant topic.
+- ``review_scores``  per review and run: sentiment label and score, dominant topic (broad
+                     theme) and sub-theme (NULL when none).
 - ``topics``         per topic and run: label, size, share, mean stars, impact, sentiment mix,
-                     negative-driver and rising flags.
+                     negative-driver and rising flags; broad themes have parent_id NULL, a
+                     sub-theme the topic_id of its broad theme.
 - ``topic_terms``    per topic and run: ranked top terms with weights.
 Grafana's per-analysis dashboard queries these tables (see dashboards/).
+
+The schema only ever grows: a column added by a newer version is added to an existing store
+when it is opened (`_add_missing_columns`), so a store written by an older version keeps
+accepting runs and its old rows read as "no sub-themes".
 """
 
 from __future__ import annotations
@@ -86,6 +92,7 @@ review_scores = Table(
     Column("sentiment", String(8), nullable=False),
     Column("sentiment_score", Float, nullable=False),
     Column("topic_id", Integer, nullable=False),  # -1: too few tokens for a topic
+    Column("subtopic_id", Integer),  # the review's sub-theme; NULL: none, or the run made none
 )
 
 topics = Table(
@@ -103,6 +110,7 @@ topics = Table(
     Column("negative", Float),
     Column("negative_driver_rank", Integer),  # 1 = strongest driver; NULL when not a driver
     Column("rising_change", Float),  # share change last period vs previous; NULL when not rising
+    Column("parent_id", Integer),  # NULL: a broad theme; else its broad theme's topic_id
 )
 
 topic_terms = Table(
@@ -141,12 +149,37 @@ def open_store(url: str) -> Engine:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         metadata.create_all(engine)
+        _add_missing_columns(engine)
     except SQLAlchemyError as exc:
         raise StoreError(
             f"cannot open the results store {redact_url(url)}: {exc.__class__.__name__}: {exc}. "
             "Check the URL (e.g. sqlite:///results.db or postgresql+psycopg://user:pw@host/db)."
         ) from exc
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the nullable columns a store created by an older version lacks (create_all skips them).
+
+    Only ever adds: ALTER TABLE ... ADD COLUMN of a nullable column is cheap and safe on SQLite
+    and PostgreSQL, and leaves every existing row and query as it was. Two writers racing to
+    add the same column is harmless: the loser's error is ignored when the column now exists.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    for table in TABLES:
+        present = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        for column in table.c:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+            except DBAPIError:
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -212,10 +245,11 @@ def write_run(
         (run_id, r.id, r.company, r.published, r.rating, r.language, r.title, r.text, r.origin)
         for r in review_list
     ]
+    subs = topic_result.sub_assignments or [-1] * len(topic_result.assignments)
     score_rows = [
-        (run_id, r.id, label, float(score), int(topic))
-        for r, label, score, topic in zip(
-            review_list, sentiment.labels, sentiment.scores, topic_result.assignments, strict=True
+        (run_id, r.id, label, float(score), int(topic), int(sub) if sub >= 0 else None)
+        for r, label, score, topic, sub in zip(
+            review_list, sentiment.labels, sentiment.scores, topic_result.assignments, subs, strict=True
         )
     ]
     driver_rank = {d.topic_id: rank for rank, d in enumerate(insights.negative_drivers, start=1)}
@@ -234,6 +268,7 @@ def write_run(
             "negative": t.sentiment.get("negative"),
             "negative_driver_rank": driver_rank.get(t.id),
             "rising_change": rising.get(t.id),
+            "parent_id": t.parent,
         }
         for t in insights.topics
     ]
@@ -309,12 +344,18 @@ def list_runs(engine: Engine, *, limit: int = 20, analysis: str | None = None) -
 
 
 def read_topics(engine: Engine, run_id: str) -> list[dict[str, Any]]:
-    """A run's topics, largest first, each with its ranked `terms`."""
+    """A run's broad themes, largest first, each with its ranked `terms` and its `subthemes`.
+
+    Sub-themes are rows of the same shape (largest first, with `terms`, `subthemes` empty);
+    runs without sub-themes, and runs written before they existed, have empty `subthemes`.
+    """
     with engine.connect() as conn:
         rows = [
             dict(r)
             for r in conn.execute(
-                select(topics).where(topics.c.run_id == run_id).order_by(topics.c.size.desc())
+                select(topics)
+                .where(topics.c.run_id == run_id)
+                .order_by(topics.c.size.desc(), topics.c.topic_id)
             ).mappings()
         ]
         terms: dict[int, list[str]] = {}
@@ -326,4 +367,10 @@ def read_topics(engine: Engine, run_id: str) -> list[dict[str, Any]]:
             terms.setdefault(int(r.topic_id), []).append(str(r.term))
     for row in rows:
         row["terms"] = terms.get(int(row["topic_id"]), [])
-    return rows
+        row["subthemes"] = []
+    broad = {int(row["topic_id"]): row for row in rows if row["parent_id"] is None}
+    for row in rows:
+        parent = row["parent_id"]
+        if parent is not None and int(parent) in broad:
+            broad[int(parent)]["subthemes"].append(row)
+    return list(broad.values())

@@ -8,11 +8,14 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from reviewops.insights import Insights
+from reviewops.insights import Insights, TopicInsight
 from reviewops.records import Evaluation, Problem, SentimentResult, TopicResult
 from reviewops.trends import Windows
 
-SCHEMA_VERSION = 2  # 2: rising-topic periods are day windows; "comparison", "trend", "companies"
+# 2: rising-topic periods are day windows; "comparison", "trend", "companies"
+# 3: two-level themes: topics.items[] are broad themes, each with subthemes[]; drivers and
+#    rising topics may name a sub-theme (parent set); sentiment.trust
+SCHEMA_VERSION = 3
 
 
 def evaluation_dict(evaluation: Evaluation | None) -> dict[str, Any] | None:
@@ -78,10 +81,13 @@ def build_summary(
             "net": insights.net_sentiment,
             "evaluation": evaluation_dict(sentiment.evaluation),
             "details": {k: v for k, v in sentiment.details.items() if _jsonable(v)},
+            # how far to trust the figures, in words (None when the sentiment stage gave none)
+            "trust": _trust(sentiment),
         },
         "topics": {
             "algorithm": topics.algorithm,
-            "k": len(topics.topics),
+            "k": len(topics.themes()),  # broad themes; their sub-themes are in items[].subthemes
+            "subthemes_k": len(topics.subthemes()),
             "coherence": round(topics.coherence, 4),
             "coherence_measure": topics.coherence_measure,
             "diversity": round(topics.diversity, 4),
@@ -90,24 +96,10 @@ def build_summary(
             # largest language's, and each language's chosen k is in k_chosen
             "k_scores_language": next(iter(_by_language(topics)), None),
             "k_chosen": {lang: info.get("k") for lang, info in _by_language(topics).items()}
-            or {"all": len(topics.topics)},
+            or {"all": len(topics.themes())},
             "unassigned": sum(1 for t in topics.assignments if t < 0),
             "by_language": topics.details.get("by_language", {}),
-            "items": [
-                {
-                    "id": t.id,
-                    "label": t.label,
-                    "terms": [{"term": term, "weight": round(w, 5)} for term, w in t.terms],
-                    "size": t.size,
-                    "share": t.share,
-                    "mean_rating": t.mean_rating,
-                    "impact": t.impact,
-                    "sentiment": t.sentiment,
-                    "trend": [{"period": p, "reviews": c} for p, c in t.trend],
-                    "representative_ids": t.representative_ids,
-                }
-                for t in insights.topics
-            ],
+            "items": theme_items(insights.topics),
         },
         "negative_drivers": [asdict(d) for d in insights.negative_drivers],
         "rising_topics": [asdict(r) for r in insights.rising_topics],
@@ -121,6 +113,44 @@ def build_summary(
         "warnings": list(warnings),
         "outputs": {},
     }
+
+
+def _topic_item(t: TopicInsight) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "label": t.label,
+        "terms": [{"term": term, "weight": round(w, 5)} for term, w in t.terms],
+        "size": t.size,
+        "share": t.share,
+        "mean_rating": t.mean_rating,
+        "impact": t.impact,
+        "sentiment": t.sentiment,
+        "trend": [{"period": p, "reviews": c} for p, c in t.trend],
+        "representative_ids": t.representative_ids,
+    }
+
+
+def theme_items(topic_list: Sequence[TopicInsight]) -> list[dict[str, Any]]:
+    """The broad themes, each with its `subthemes` (same fields plus `parent` and `share_of_theme`).
+
+    Broad themes stay the top level so that readers of `topics.items` written before sub-themes
+    (the CLI table, the operator's status, dashboards' tests) read the same thing; `subthemes`
+    is empty for a theme that has none.
+    """
+    items = {t.id: {**_topic_item(t), "subthemes": []} for t in topic_list if t.parent is None}
+    for t in topic_list:
+        parent = items.get(t.parent) if t.parent is not None else None
+        if parent is not None:
+            share_of_theme = round(t.size / parent["size"], 4) if parent["size"] else 0.0
+            parent["subthemes"].append(
+                {**_topic_item(t), "parent": t.parent, "share_of_theme": share_of_theme}
+            )
+    return list(items.values())
+
+
+def _trust(sentiment: SentimentResult) -> str | None:
+    trust = sentiment.details.get("trust")
+    return trust if isinstance(trust, str) and trust.strip() else None
 
 
 def _by_language(topics: TopicResult) -> dict[str, dict[str, Any]]:

@@ -59,6 +59,7 @@ def summary_metrics(summary: dict[str, Any]) -> dict[str, float]:
         "rated_reviews": summary["rated_reviews"],
         "net_sentiment": summary["sentiment"]["net"],
         "topics_k": summary["topics"]["k"],
+        "subthemes_k": summary["topics"].get("subthemes_k", 0),
         "topic_coherence": summary["topics"]["coherence"],
         "topic_diversity": summary["topics"]["diversity"],
         "source_problems": summary["source"]["problems"],

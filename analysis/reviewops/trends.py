@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from reviewops.records import Review, TopicResult
 
+PATH_SEPARATOR = " › "  # "claims › waiting period": a sub-theme named with its broad theme
+
 RECENT_DAYS = 90  # the last 90 days of data against the 90 days before
 MIN_WINDOW_DAYS = 14  # shorter histories cannot be split into two comparable windows
 MIN_WINDOW_REVIEWS = 30  # fewer reviews in a window: no net sentiment comparison
@@ -79,6 +81,38 @@ def review_windows(reviews: Sequence[Review], length: int = RECENT_DAYS) -> Wind
 
 def _slots(reviews: Sequence[Review], windows: Windows) -> list[int | None]:
     return [windows.slot(p.date()) if (p := r.published) is not None else None for r in reviews]
+
+
+def path_labels(topics: TopicResult) -> dict[int, str]:
+    """Each theme's label; a sub-theme's is prefixed with its broad theme's ("claims › waiting period").
+
+    Alerts name sub-themes this way because a sub-theme label alone ("waiting period") loses
+    the context a reader needs.
+    """
+    by_id = {t.id: t.label for t in topics.topics}
+    return {
+        t.id: t.label if t.parent is None else f"{by_id.get(t.parent, '?')}{PATH_SEPARATOR}{t.label}"
+        for t in topics.topics
+    }
+
+
+def most_specific(flagged: Iterable[int], topics: TopicResult) -> set[int]:
+    """The flagged themes to report: sub-themes first, a broad theme only where none of its own is.
+
+    A broad theme that has sub-themes is reported only when none of its sub-themes is flagged
+    (its signal is spread too thin across them); otherwise the sub-theme says more precisely
+    what changed. Without sub-themes, this returns the flagged broad themes unchanged.
+    """
+    flags = set(flagged)
+    parents = {t.id: t.parent for t in topics.topics}
+    flagged_parents = {parents[i] for i in flags if parents.get(i) is not None}
+    return {i for i in flags if parents.get(i) is not None or i not in flagged_parents}
+
+
+def theme_ids(topics: TopicResult) -> list[tuple[int, int]]:
+    """(broad theme, sub-theme or -1) per review; sub-theme -1 throughout when the run made none."""
+    subs = topics.sub_assignments or [-1] * len(topics.assignments)
+    return list(zip(topics.assignments, subs, strict=True))
 
 
 @dataclass(slots=True, frozen=True)
@@ -144,6 +178,7 @@ class Rising:
     z: float  # two-proportion z statistic of the change
     recent_period: str  # "YYYY-MM-DD..YYYY-MM-DD"
     previous_period: str
+    parent: int | None = None  # set when a sub-theme rose (label "theme › sub-theme")
 
 
 def _two_proportion_z(hits_a: int, n_a: int, hits_b: int, n_b: int) -> float:
@@ -162,37 +197,49 @@ def rising_topics(
     min_z: float = MIN_RISING_Z,
     min_recent: int = MIN_RISING_REVIEWS,
 ) -> list[Rising]:
-    """Topics whose share of reviews grew clearly (z >= min_z) in the recent window, fastest first.
+    """Themes whose share of reviews grew clearly (z >= min_z) in the recent window, fastest first.
 
-    Shares are over the reviews with a topic in each window, so a window with more reviews
-    overall does not make every topic "rise".
+    Shares are over the reviews with a theme in each window, so a window with more reviews
+    overall does not make every theme "rise". With sub-themes, the alert names the sub-theme
+    that grew rather than its broad theme (see `most_specific`).
     """
     if windows is None:
         return []
     counts = [Counter[int](), Counter[int]()]
-    for slot, tid in zip(_slots(reviews, windows), topics.assignments, strict=True):
+    totals = [0, 0]
+    for slot, (tid, sub) in zip(_slots(reviews, windows), theme_ids(topics), strict=True):
         if slot is not None and tid >= 0:
+            totals[slot] += 1
             counts[slot][tid] += 1
-    n_r, n_p = counts[0].total(), counts[1].total()
+            if sub >= 0:
+                counts[slot][sub] += 1
+    n_r, n_p = totals
     if not n_r or not n_p:
         return []
-    out = []
-    for tid, label in labels_by_topic.items():
-        recent, previous = counts[0][tid], counts[1][tid]
-        z = _two_proportion_z(recent, n_r, previous, n_p)
+    parents = {t.id: t.parent for t in topics.topics}
+    flagged: dict[int, float] = {}
+    for tid in labels_by_topic:
+        recent = counts[0][tid]
+        z = _two_proportion_z(recent, n_r, counts[1][tid], n_p)
         if recent >= min_recent and z >= min_z:
-            out.append(
-                Rising(
-                    topic_id=tid,
-                    label=label,
-                    recent=recent,
-                    previous=previous,
-                    recent_share=round(recent / n_r, 4),
-                    previous_share=round(previous / n_p, 4),
-                    change=round(recent / n_r - previous / n_p, 4),
-                    z=round(z, 2) if math.isfinite(z) else 99.0,
-                    recent_period=windows.recent_period,
-                    previous_period=windows.previous_period,
-                )
+            flagged[tid] = z
+    out = []
+    for tid in most_specific(flagged, topics):
+        label, z = labels_by_topic[tid], flagged[tid]
+        recent, previous = counts[0][tid], counts[1][tid]
+        out.append(
+            Rising(
+                topic_id=tid,
+                label=label,
+                recent=recent,
+                previous=previous,
+                recent_share=round(recent / n_r, 4),
+                previous_share=round(previous / n_p, 4),
+                change=round(recent / n_r - previous / n_p, 4),
+                z=round(z, 2) if math.isfinite(z) else 99.0,
+                recent_period=windows.recent_period,
+                previous_period=windows.previous_period,
+                parent=parents.get(tid),
             )
-    return sorted(out, key=lambda x: -x.change)
+        )
+    return sorted(out, key=lambda x: (-x.change, x.topic_id))

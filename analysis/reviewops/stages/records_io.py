@@ -83,6 +83,7 @@ def write_prepared(store: RunArtifacts, prepared: Prepared) -> None:
     )
     store.write_lines("preprocess", "prepared.jsonl.gz", rows)
     store.write_json("preprocess", "warnings.json", list(prepared.warnings))
+    store.write_json("preprocess", "brands.json", list(prepared.brands))
 
 
 def read_prepared(store: RunArtifacts, expected: int) -> Prepared:
@@ -99,7 +100,13 @@ def read_prepared(store: RunArtifacts, expected: int) -> Prepared:
         tokens.append([str(t) for t in row["tokens"]])
     _check_aligned(store, "preprocess", len(texts), expected)
     warnings = [str(w) for w in store.read_json("preprocess", "warnings.json")]
-    return Prepared(texts, languages, tokens, warnings)
+    # theme labels leave the brands out; runs written before brands were kept have none
+    brands = (
+        [str(b) for b in store.read_json("preprocess", "brands.json")]
+        if _has(store, "preprocess", "brands.json")
+        else []
+    )
+    return Prepared(texts, languages, tokens, warnings, brands)
 
 
 # --- sentiment ----------------------------------------------------------------------------------
@@ -163,8 +170,16 @@ def write_topics(store: RunArtifacts, result: TopicResult) -> None:
         for k, v in result.details.items()
         if k in _PER_REVIEW_DETAILS and isinstance(v, list)
     }
+    if result.sub_assignments:
+        per_review_ints = {"sub_assignments": [int(a) for a in result.sub_assignments]}
+    else:
+        per_review_ints = {}  # a run without sub-themes writes the same file as before them
     store.write_arrays(
-        "topics", "assignments.npz", assignments=[int(a) for a in result.assignments], **per_review
+        "topics",
+        "assignments.npz",
+        assignments=[int(a) for a in result.assignments],
+        **per_review_ints,
+        **per_review,
     )
     store.write_json(
         "topics",
@@ -186,12 +201,17 @@ def read_topics(store: RunArtifacts, expected: int) -> TopicResult:
     arrays = store.read_arrays("topics", "assignments.npz")
     assignments = [int(a) for a in arrays.pop("assignments").tolist()]
     _check_aligned(store, "topics", len(assignments), expected)
+    # absent from artifacts written before sub-themes existed, and from runs that made none
+    found = arrays.pop("sub_assignments", None)
+    sub_assignments = [int(a) for a in found.tolist()] if found is not None else []
+    if sub_assignments:
+        _check_aligned(store, "topics", len(sub_assignments), expected)
     meta = store.read_json("topics", "result.json")
     details = dict(meta.get("details", {}))
     details.update({k: [float(x) for x in v.tolist()] for k, v in arrays.items()})
     topics: TopicResult = _validate(
         TopicResult,
-        {**meta, "assignments": assignments, "details": details},
+        {**meta, "assignments": assignments, "sub_assignments": sub_assignments, "details": details},
         store.url("topics", "result.json"),
     )
     return topics
@@ -207,6 +227,10 @@ def read_insights(store: RunArtifacts) -> Insights:
     data = store.read_json("insights", "insights.json")
     result: Insights = _validate(Insights, data, store.url("insights", "insights.json"))
     return result
+
+
+def _has(store: RunArtifacts, stage: str, name: str) -> bool:
+    return bool(store.fs.exists(store.path(stage, name)))
 
 
 def _check_aligned(store: RunArtifacts, stage: str, found: int, expected: int) -> None:
