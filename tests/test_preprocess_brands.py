@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from reviewops.preprocess import prepare
-from reviewops.preprocess.brands import brand_tokens, domain_labels
+from reviewops.preprocess.brands import MASK, domain_labels, mask_brands
 from reviewops.records import Review
 from reviewops.spec import Preprocessing
 
@@ -11,11 +11,17 @@ def test_domain_labels_come_from_domains_only() -> None:
     assert domain_labels(names) == {"spotpetins", "figopetinsurance", "fetchpet"}
 
 
-def test_the_longest_frequent_word_starting_a_domain_is_the_brand() -> None:
-    docs = [["spot", "pay", "claim"]] * 3 + [["spotpetins", "easy"], ["spo"], ["figo"]]
-    # "spot" starts spotpetins and is frequent; "figo" is seen once only; "spo" is too short
-    assert brand_tokens({"spotpetins", "figopetinsurance"}, docs) == {"spot", "spotpetins"}
-    assert brand_tokens(set(), docs) == set()
+def test_a_frequent_start_of_a_domain_written_as_a_name_is_the_brand() -> None:
+    texts = ["Spot paid the claim.", "I love Spot, great.", "Spotpetins is fine.", "Spo.", "Figo ok."] * 3
+    brands, masked = mask_brands({"spotpetins", "figopetinsurance"}, texts)
+    # "spot" starts spotpetins and is frequent; "spo" is too short; "figo" is seen 3 times
+    assert brands.names == ["figo", "spot", "spotpetins"]
+    assert masked[:3] == [f"{MASK} paid the claim.", f"I love {MASK}, great.", f"{MASK} is fine."]
+    # the same masks on a text of the same corpus that was not among those scanned
+    assert (
+        brands.mask("Spot, then Spotpetins; spots and spotty.") == f"{MASK}, then {MASK}; spots and spotty."
+    )
+    assert mask_brands(set(), texts) == (mask_brands(set(), [])[0], texts)
 
 
 def test_brands_of_a_mixed_file_leave_the_tokens_and_no_phrase_spans_them() -> None:

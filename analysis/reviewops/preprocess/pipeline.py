@@ -10,6 +10,7 @@ Where the time goes and what is done about it:
   Small corpora stay in-process, where workers would cost more than they save.
 - Lemmas and stop words are dictionary look-ups cached per distinct word (see `tokens`).
 - Phrase statistics need the whole corpus, so they are learned in the parent afterwards.
+- Brands are found on the distinct cleaned texts and masked before tokenization (see `brands`).
 """
 
 from __future__ import annotations
@@ -24,16 +25,19 @@ from contextlib import contextmanager
 from multiprocessing.pool import Pool
 from typing import TypeVar
 
-from reviewops.preprocess.brands import brand_tokens, domain_labels
+from reviewops.preprocess.brands import Brands, brand_labels, mask_brands
 from reviewops.preprocess.clean import display_text
 from reviewops.preprocess.language import (
+    OVERRIDE_WORDS,
     Guess,
     guess_language,
     load_detector,
     normalize_language,
+    overriding_language,
     resolve_languages,
 )
 from reviewops.preprocess.phrases import learn_phrases
+from reviewops.preprocess.tags import doubtful_tags, sampled
 from reviewops.preprocess.tokens import BREAK, Analyzer, Level, analyzer, decode, stopwords_for
 from reviewops.records import Prepared, ProgressFn, Review, no_progress
 from reviewops.spec import Preprocessing
@@ -44,12 +48,15 @@ PARALLEL_MIN = 4000
 # words: loading its spaCy data costs 0.5-4 s per process, too much for a few stray reviews.
 MINOR_MAX = 50
 _CHUNK_MIN, _CHUNK_MAX = 200, 2000
+_LISTED = 5  # (tag, detected language) pairs named in the warning about overruled tags
 _CHUNKS_PER_WORKER = 8
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
 
-# A distinct review input: (title, text, whether its language must be detected).
+# A distinct review input: (title, text, whether to detect its language). Untagged inputs
+# are detected; tagged ones when sampled to check their tag (see `tags`) and long enough
+# for detection to overrule it.
 _Input = tuple[str | None, str, bool]
 # A batch to tokenize: (language, lemmatize, extra stop words, use spaCy, cleaned texts).
 _Batch = tuple[str, bool, frozenset[str], bool, list[str]]
@@ -68,16 +75,20 @@ def prepare(
     """Clean, identify the language of, and tokenize `reviews` (results aligned by index).
 
     - texts: the display text (title merged in unless Trustpilot invented it).
-    - languages: the review's own language when given, else detected; a text too short to
-      tell gets one of the corpus' main languages (`languages`, those the analysis expects,
-      and any language of at least 5 % of the reviews). A language with fewer than 50
+    - languages: the review's own language when given, unless detection confidently says
+      otherwise (see `language.overriding_language`; counted in a warning), else detected; a
+      text too short to tell gets one of the corpus' main languages (`languages`, those the
+      analysis expects, and any language of at least 5 % of the reviews). A language with fewer than 50
       reviews that is not a main one is split into plain words, without loading its spaCy
       data.
     - tokens: lowercase lemmas (words when `options.lemmatize` is off) without stop words,
-      punctuation, numbers or 1-letter tokens; spaCy's stop words plus the words of
-      `company_name` and `options.extra_stopwords`; brands spelled by the web domains in
-      `company_name`, `brands` and the reviews' `company` fields (see `brands`); frequent pairs
-      joined with "_" when `options.bigrams`.
+      punctuation, numbers or 1-letter tokens; spaCy's stop words plus
+      `options.extra_stopwords`; the brands that `company_name`, `brands` and the reviews'
+      `company` fields name or spell as domains or Trustpilot URLs, in every form reviewers
+      write them ("Healthy Paws", "HealthyPaws", "Spot"; see `brands`), but not their words
+      used ordinarily ("my dog is healthy"); frequent pairs joined with "_" when
+      `options.bigrams`.
+    - brands: the brand forms masked, lower case ("healthy paws"), for theme labels to avoid.
     - warnings: what a user should know (unsupported languages, undetectable texts, ...).
 
     `progress` receives counts of reviews that sum to len(reviews). `workers` caps the worker
@@ -85,66 +96,131 @@ def prepare(
     """
     expected = [code for code in map(normalize_language, languages or ()) if code]
     given = [normalize_language(review.language) for review in reviews]
-    inputs, position = _distinct_inputs(reviews, given)
+    inputs, position, tag_of = _distinct_inputs(reviews, given)
     pool_size = _pool_size(workers, len(inputs))
-    stopwords = stopwords_for(company_name, options.extra_stopwords)
+    # The company's name is masked as a brand below, not made of stop words: "Healthy Paws"
+    # must not remove "healthy" from "my dog is healthy".
+    stopwords = stopwords_for(None, options.extra_stopwords)
 
-    cleaned = _clean_and_detect(inputs, pool_size)
+    cleaned = _clean_and_detect(inputs, tag_of, pool_size)
     texts = [cleaned[index][0] for index in position]
-    # Inputs are detected whenever one of their reviews lacks a language, so a review without
-    # one always finds a Guess here; Guess(()) only satisfies the type checker.
-    observed = [lang or cleaned[index][1] or Guess(()) for lang, index in zip(given, position, strict=True)]
+    observed, overridden = _observed(given, [cleaned[index][1] for index in position])
     choice = resolve_languages(observed, expected)
+    named = {company_name, *brands, *(review.company for review in reviews)}
+    found, masked = _mask_brands(named, [text for text, _ in cleaned], position, choice.main)
     counts = Counter(choice.languages)
     minor = {lang for lang, n in counts.items() if lang not in choice.main and n < MINOR_MAX}
 
     keys: dict[tuple[str, str], int] = {}
-    token_index = [keys.setdefault(key, len(keys)) for key in zip(texts, choice.languages, strict=True)]
+    token_index = [
+        keys.setdefault((masked[index], language), len(keys))
+        for index, language in zip(position, choice.languages, strict=True)
+    ]
     jobs = _batches(list(keys), options.lemmatize, stopwords, minor, pool_size)
     encoded, levels = _tokenize(jobs, len(keys), pool_size, progress)
     if len(reviews) > len(keys):
         progress(len(reviews) - len(keys))
-    named = {company_name, *brands, *(review.company for review in reviews)}
-    tokens = _tokens(encoded, token_index, options.bigrams, domain_labels(named))
+    tokens = _tokens(encoded, token_index, options.bigrams)
 
     warnings = _warnings(texts, counts, minor, levels, options.lemmatize, expected)
+    if overridden:
+        warnings.insert(0, _override_warning(overridden))
     if choice.undetermined:
         warnings.insert(
             0,
             f"{choice.undetermined} reviews too short or ambiguous to identify their language: "
             f"treated as '{choice.fallback}'",
         )
-    return Prepared(texts=texts, languages=choice.languages, tokens=tokens, warnings=warnings)
+    return Prepared(
+        texts=texts, languages=choice.languages, tokens=tokens, warnings=warnings, brands=found.names
+    )
+
+
+def _mask_brands(
+    names: set[str | None], distinct: list[str], position: list[int], languages: list[str]
+) -> tuple[Brands, list[str]]:
+    """The brands `names` give, found in the distinct texts (each weighed by its reviews), masked."""
+    multiplicity = Counter(position)
+    weights = [multiplicity[index] for index in range(len(distinct))]
+    return mask_brands(brand_labels(names), distinct, languages, weights)
+
+
+def _override_warning(overridden: Counter[tuple[str, str]]) -> str:
+    pairs = overridden.most_common()
+    listed = ", ".join(f"'{tag}' -> '{lang}' {n}" for (tag, lang), n in pairs[:_LISTED])
+    listed += ", ..." if len(pairs) > _LISTED else ""
+    return (
+        f"{sum(overridden.values())} reviews tagged by the source in a language that detection "
+        f"confidently contradicts ({listed}): the detected language is used"
+    )
+
+
+def _observed(
+    given: Sequence[str | None], guesses: Sequence[Guess | None]
+) -> tuple[list[str | Guess], Counter[tuple[str, str]]]:
+    """Each review's tag, or its Guess when it has none; a confident detection beats the tag.
+
+    Also returns how many tags were overruled, by (tag, detected language).
+    """
+    observed: list[str | Guess] = []
+    overridden: Counter[tuple[str, str]] = Counter()
+    for tag, guess in zip(given, guesses, strict=True):
+        if tag is None:
+            # Inputs are detected whenever one of their reviews lacks a language, so a review
+            # without one always has a Guess; Guess(()) only satisfies the type checker.
+            observed.append(guess or Guess(()))
+        elif (detected := overriding_language(tag, guess)) is not None:
+            overridden[(tag, detected)] += 1
+            observed.append(detected)
+        else:
+            observed.append(tag)
+    return observed, overridden
 
 
 def _distinct_inputs(
     reviews: Sequence[Review], given: Sequence[str | None]
-) -> tuple[list[_Input], list[int]]:
+) -> tuple[list[_Input], list[int], list[str | None]]:
+    """The distinct inputs, each review's input, and each input's tag (None: one of its
+    reviews has none, so it is detected)."""
     index_of: dict[tuple[str | None, str], int] = {}
     inputs: list[_Input] = []
     position: list[int] = []
+    tag_of: list[str | None] = []
     for review, language in zip(reviews, given, strict=True):
         key = (review.title, review.text)
         index = index_of.get(key)
         if index is None:
             index = index_of[key] = len(inputs)
-            inputs.append((review.title, review.text, False))
-        if language is None and not inputs[index][2]:
+            inputs.append((review.title, review.text, language is None))
+            tag_of.append(language)
+        elif language is None and tag_of[index] is not None:
             inputs[index] = (review.title, review.text, True)
+            tag_of[index] = None
         position.append(index)
-    return inputs, position
+    check = sampled(tag_of)
+    inputs = [(title, text, detect or check[i]) for i, (title, text, detect) in enumerate(inputs)]
+    return inputs, position, tag_of
 
 
-def _clean_and_detect(inputs: list[_Input], pool_size: int) -> list[tuple[str, Guess | None]]:
-    chunks = _chunks(inputs, pool_size)
-    # The language model is loaded only when some review has no language of its own.
-    load = load_detector if any(detect for _, _, detect in inputs) else _nothing
-    with _runner(pool_size, load) as runner:
-        return [item for chunk in runner.map(_clean_chunk, chunks) for item in chunk]
-
-
-def _nothing() -> None:
-    """Nothing to load before forking."""
+def _clean_and_detect(
+    inputs: list[_Input], tag_of: list[str | None], pool_size: int
+) -> list[tuple[str, Guess | None]]:
+    """Cleaned text and Guess per input: untagged and sampled inputs first, then every other
+    input of a tag that the sample found wrong."""
+    with _runner(pool_size, load_detector) as runner:
+        cleaned = [item for chunk in runner.map(_clean_chunk, _chunks(inputs, pool_size)) for item in chunk]
+        doubted = doubtful_tags(tag_of, [guess for _, guess in cleaned])
+        redo = [
+            i
+            for i, (text, guess) in enumerate(cleaned)
+            if guess is None and tag_of[i] in doubted and text.count(" ") + 1 >= OVERRIDE_WORDS
+        ]
+        size = _chunk_size(len(redo), pool_size)
+        again = [[cleaned[i][0] for i in redo[start : start + size]] for start in range(0, len(redo), size)]
+        guesses = [guess for chunk in runner.map(_detect_chunk, again) for guess in chunk]
+    for i, guess in zip(redo, guesses, strict=True):
+        cleaned[i] = (cleaned[i][0], guess)
+    return cleaned
 
 
 def _tokenize(
@@ -168,17 +244,13 @@ def _tokenize(
     return encoded, levels
 
 
-def _tokens(encoded: list[str], token_index: list[int], bigrams: bool, labels: set[str]) -> list[list[str]]:
-    """Final token lists per review: brands dropped, phrases joined, markers gone, one list per review."""
+def _tokens(encoded: list[str], token_index: list[int], bigrams: bool) -> list[list[str]]:
+    """Final token lists per review: phrases joined, markers gone, one list per review."""
     # One string object per distinct token, shared by every document that holds it (split
     # makes a new one per occurrence): at 1M reviews that is ~1 GB less. setdefault runs in C.
     canonical: dict[str, str] = {}
     documents = [list(map(canonical.setdefault, parts, parts)) for parts in map(decode, encoded)]
     del canonical
-    multiplicity = Counter(token_index)
-    brands = brand_tokens(labels, documents, [multiplicity[i] for i in range(len(documents))])
-    if brands:  # a gap, like a stop word: no phrase spans a dropped brand
-        documents = [[BREAK if token in brands else token for token in doc] for doc in documents]
     if bigrams:
         model = learn_phrases(documents)
         distinct = [model.join(doc) for doc in documents]
@@ -199,6 +271,10 @@ def _clean_chunk(items: Sequence[_Input]) -> list[tuple[str, Guess | None]]:
         cleaned = display_text(title, text)
         out.append((cleaned, guess_language(cleaned) if detect else None))
     return out
+
+
+def _detect_chunk(texts: Sequence[str]) -> list[Guess]:
+    return [guess_language(text) for text in texts]
 
 
 def _analyzer_for(batch: _Batch) -> Analyzer:

@@ -71,9 +71,11 @@ def _blank_pipeline(language: str) -> Any:
 
 
 def stopwords_for(company_name: str | None, extra: Iterable[str] = ()) -> frozenset[str]:
-    """Stop words the analysis adds to spaCy's: the company's name words and `extra`.
+    """Stop words the analysis adds to spaCy's: `extra`, and the company's name words if given.
 
-    "Back Market" gives back, market and backmarket (reviewers write it both ways).
+    "Back Market" gives back, market and backmarket (reviewers write it both ways). `prepare`
+    passes no name: it masks brands in the text instead (see `brands`), which keeps a brand's
+    words where they are used ordinarily ("healthy" of "Healthy Paws" in "my dog is healthy").
     """
     words = {word.strip().lower() for word in extra if word.strip()}
     if company_name:

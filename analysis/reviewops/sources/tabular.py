@@ -4,6 +4,11 @@
 found by common names, ignoring case and separators (see DEFAULT_COLUMNS). A row without text
 raises RowError; the reader reports it with file and line and goes on. A row whose date or
 stars cannot be read keeps its text: the value is left empty and a note (file:line) says why.
+
+A row whose company is not in a mapped column takes it from a Trustpilot page URL
+(trustpilot.com/review/<domain>, any country site) in any other column, found by its values,
+whatever the column's name ("source", "url", "page"): scrapers' exports keep the page they read
+a review from, and without a company the brands of a file mixing companies leak into topics.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from reviewops.records import Problem, Review
 from reviewops.sources.common import SourceError, invented_title, stable_id
-from reviewops.sources.values import parse_date, parse_rating
+from reviewops.sources.values import parse_date, parse_rating, trustpilot_page_domain
 
 # Column names a file may use for each review field, compared without case, spaces,
 # underscores or hyphens ("Review Title" = "review_title" = "reviewtitle").
@@ -192,6 +197,7 @@ class RowReader:
         self.columns = dict(columns)
         self.origin = origin  # the file, for deterministic ids and error locations
         self.notes: list[Problem] = []  # values left empty in kept rows, with where and why
+        self._page_column: str | None = None  # the last column a Trustpilot page URL was in
 
     def review(self, row: Mapping[str, object], line: int) -> Review:
         """The review in `row` (found at `line`); raises RowError when it has no text.
@@ -213,7 +219,7 @@ class RowReader:
             language=(self._str("language", row) or "").strip().lower() or None,
             published=published,
             experienced=experienced.date() if experienced else None,
-            company=self._str("company", row),
+            company=self._str("company", row) or self._page_company(row),
             author=self._str("author", row),
             country=self._str("country", row),
             reply=self._str("reply", row),
@@ -221,6 +227,17 @@ class RowReader:
             likes=self._int("likes", row),
             origin=f"{self.origin}:{line}",
         )
+
+    def _page_company(self, row: Mapping[str, object]) -> str | None:
+        """The company domain of a Trustpilot page URL in a column not mapped to a field."""
+        found = trustpilot_page_domain(row.get(self._page_column)) if self._page_column else None
+        if found is None:
+            mapped = set(self.columns.values())
+            for column, value in row.items():
+                if column not in mapped and (found := trustpilot_page_domain(value)) is not None:
+                    self._page_column = column
+                    break
+        return found
 
     def _raw(self, name: str, row: Mapping[str, object]) -> object:
         column = self.columns.get(name)

@@ -21,9 +21,28 @@ _RATING = re.compile(
     r"^\D*?(?P<value>\d+(?:[.,]\d+)?)\s*(?:(?:/|out of|sur|of)\s*(?P<scale>\d+(?:[.,]\d+)?))?\D*$",
     re.IGNORECASE,
 )
+# A Trustpilot company page, on any country site: the company is the domain after /review/.
+_TRUSTPILOT_PAGE = re.compile(
+    r"(?:https?://)?(?:[a-z0-9-]+\.)*trustpilot\.[a-z]{2,}(?:\.[a-z]{2,})?/review/([a-z0-9][a-z0-9.-]*\.[a-z]{2,})"
+    r"/?(?:[?#]\S*)?",
+    re.IGNORECASE,
+)
+_URL_MAX = 500
 _EPOCH_SECONDS = (946_684_800, 4_102_444_800)  # 2000-01-01 .. 2100-01-01: a plausible review date
 _EPOCH_TEXT = re.compile(r"\d{9,13}(\.\d+)?")
 _HAS_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)|(?<!\d)\d{1,2}[/.-]\d{1,2}[/.-]\d\d(?!\d)")
+
+
+def trustpilot_page_domain(value: object) -> str | None:
+    """The company domain of a Trustpilot review page URL, or None when `value` is not one.
+
+    "https://fr.trustpilot.com/review/www.boursobank.com?page=2" -> "www.boursobank.com". The
+    whole value must be the URL: a text that mentions one is not a company.
+    """
+    if not isinstance(value, str) or len(value) > _URL_MAX or "trustpilot." not in value.lower():
+        return None
+    match = _TRUSTPILOT_PAGE.fullmatch(value.strip())
+    return match.group(1).lower() if match else None
 
 
 def parse_rating(value: object) -> int:
