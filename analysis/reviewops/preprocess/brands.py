@@ -149,7 +149,7 @@ class _Vocabulary:
         # The tokenizer loads the same cached table right after; French takes seconds to load.
         table = load_lemma_table(language)
         # Its forms are stored hashed: they answer `in`, only the lemmas can be listed.
-        self._forms: Mapping[str, object] = table._table if table is not None else {}
+        self._forms: Mapping[str, object] = table.entries if table is not None else {}
         lemmas = {
             lemma
             for value in self._forms.values()

@@ -55,6 +55,11 @@ class LemmaTable:
         self.language = language
         self._table = table
 
+    @property
+    def entries(self) -> Mapping[str, object]:
+        """The table itself: form -> lemma (French: a list of candidate lemmas)."""
+        return self._table
+
     def __call__(self, word: str, lower: str) -> str:
         found = self._lookup(word)
         if found is None and word != lower:
