@@ -254,6 +254,22 @@ def test_invalid_utf8_names_line_and_offset(tmp_path: Path) -> None:
         read(path)
 
 
+def test_a_large_file_is_streamed_and_still_located_exactly(tmp_path: Path) -> None:
+    # Excel's byte-order mark and CRLF endings; a bad byte far past the first 64 KiB read to
+    # tell the format is still reported with its line.
+    rows = "".join(f'{i},"Review number {i}, fine",5\r\n' for i in range(5000))
+    path = write(tmp_path, "big.csv", b"\xef\xbb\xbf" + f"id,text,rating\r\n{rows}".encode())
+    got = read(path)
+    assert len(got.reviews) == 5000 and got.reviews[-1].text == "Review number 4999, fine"
+    assert not got.problems
+    broken = write(tmp_path, "broken.csv", path.read_bytes() + b'5000,"caf\xe9",4\r\n')
+    with pytest.raises(SourceError, match=r"broken.csv:5002: not valid UTF-8 \(byte 0xe9"):
+        read(broken)
+    lines = "".join(json.dumps({"id": str(i), "text": f"Line {i}"}) + "\r\n" for i in range(3000))
+    jsonl = read(write(tmp_path, "big.jsonl", lines + "\n{broken\n"))
+    assert len(jsonl.reviews) == 3000 and [p.where for p in jsonl.problems] == [f"{tmp_path}/big.jsonl:3002"]
+
+
 def test_mapping_errors_say_what_exists(tmp_path: Path) -> None:
     path = write(tmp_path, "x.csv", "body,stars\nHi,5\n")
 

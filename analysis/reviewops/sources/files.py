@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ SUFFIXES = {
     ".htm": FileFormat.HTML,
 }
 _DELIMITERS = ",;\t|"
+_HEAD_BYTES = 64 * 1024
 
 
 def read_file_source(source: Source, progress: ProgressFn = no_progress) -> SourceResult:
@@ -71,32 +72,60 @@ def read_file(
 ) -> tuple[list[Review], list[Problem]]:
     """Reviews of one file and its bad rows; SourceError when the file as a whole is unusable.
 
-    `strict=False` (files of a folder) turns "no reviews in this HTML page" into a Problem.
+    CSV and JSON Lines are read as a stream (a 1M-review export is not held in memory twice
+    over); JSON and HTML whole. `strict=False` (files of a folder) turns "no reviews in this
+    HTML page" into a Problem.
     """
     where = str(path)
-    data = path.read_bytes()
-    if not data.strip():
-        raise SourceError(
-            f"{where}: the file is empty; export the reviews again or point source.path at another file"
-        )
-    text = _decode(data, where)
-    kind = fmt if fmt != FileFormat.AUTO else detect_format(path, text)
+    head = _head(path, where)
+    kind = fmt if fmt != FileFormat.AUTO else detect_format(path, head)
     if kind == FileFormat.CSV:
-        return _read_csv(text, where, columns)
+        return _streamed(path, where, lambda lines: _read_csv(lines, _first_line(head), where, columns))
     if kind == FileFormat.JSONL:
-        return _read_jsonl(text, where, columns)
+        return _streamed(path, where, lambda lines: _read_jsonl(lines, where, columns))
+    text = _decode(path.read_bytes(), where)
     if kind == FileFormat.JSON:
         try:
             return _read_json(text, where, columns)
         except json.JSONDecodeError as exc:
             if fmt == FileFormat.AUTO and exc.msg == "Extra data":
-                return _read_jsonl(text, where, columns)  # JSON Lines saved as .json
+                return _read_jsonl(io.StringIO(text), where, columns)  # JSON Lines saved as .json
             raise SourceError(
                 f"{where}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); "
                 "fix the file, or pass --format jsonl (source.format: jsonl) if "
                 "it holds one object per line"
             ) from None
     return _read_html(text, where, strict)
+
+
+def _head(path: Path, where: str) -> str:
+    """The file's first characters (enough to tell its format and delimiter); SourceError
+    when the file holds nothing but white space."""
+    with path.open("rb") as file:
+        data = file.read(_HEAD_BYTES)
+        empty = not data.strip() and not any(chunk.strip() for chunk in iter(lambda: file.read(1 << 20), b""))
+    if empty:
+        raise SourceError(
+            f"{where}: the file is empty; export the reviews again or point source.path at another file"
+        )
+    # The cut may split a character: only whole ones are kept.
+    return data.decode("utf-8-sig", errors="ignore")
+
+
+def _first_line(head: str) -> str:
+    return head.split("\n", 1)[0]
+
+
+def _streamed(
+    path: Path, where: str, read: Callable[[Iterable[str]], tuple[list[Review], list[Problem]]]
+) -> tuple[list[Review], list[Problem]]:
+    """`read` over the file's lines, decoded as they come; invalid UTF-8 is located exactly."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            return read(lines)
+    except UnicodeDecodeError:
+        _decode(path.read_bytes(), where)  # raises the SourceError naming the line and byte
+        raise
 
 
 def detect_format(path: Path, text: str) -> FileFormat:
@@ -129,18 +158,22 @@ def _decode(data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8-sig")  # an Excel export starts with a byte-order mark
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        # The error indexes the bytes after the byte-order mark (`exc.object`).
+        body = bytes(exc.object)
+        line = body.count(b"\n", 0, exc.start) + 1
+        offset = exc.start + len(data) - len(body)
         raise SourceError(
-            f"{where}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
-            f"{exc.start}); re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 "
+            f"{where}:{line}: not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset "
+            f"{offset}); re-save the file as UTF-8, e.g. iconv -f latin1 -t utf-8 "
             f"{Path(where).name} > fixed{Path(where).suffix}"
         ) from None
 
 
-def _read_csv(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[Review], list[Problem]]:
-    header_line = text.split("\n", 1)[0]
+def _read_csv(
+    lines: Iterable[str], header_line: str, where: str, mapping: Mapping[str, str]
+) -> tuple[list[Review], list[Problem]]:
     delimiter = max(_DELIMITERS, key=header_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     header = next(reader)
     rows = RowReader(resolve_columns(header, mapping, where), where)
     reviews: list[Review] = []
@@ -180,12 +213,14 @@ def _read_csv(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[R
     return reviews, problems
 
 
-def _read_jsonl(text: str, where: str, mapping: Mapping[str, str]) -> tuple[list[Review], list[Problem]]:
+def _read_jsonl(
+    lines: Iterable[str], where: str, mapping: Mapping[str, str]
+) -> tuple[list[Review], list[Problem]]:
     reviews: list[Review] = []
     problems: list[Problem] = []
     rows: RowReader | None = None
     sample: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
