@@ -14,8 +14,10 @@ run before trusting a difference.
 
 --real fits numTopics auto on the real English pet-insurance and French Showroomprive reviews
 (skipped when ../shared/data is absent) and prints reviewops.topics.usefulness figures: the
-largest topic's share, the share of reviews with a topic, NPMI, diversity, how many labels
-are generic or duplicates, then every topic with its share and label.
+largest theme's share, the share of reviews with a theme, NPMI, diversity, how many labels
+(themes and sub-themes) are generic or duplicates, the sub-themes' NPMI, then every theme
+with its share and label, and its sub-themes under it. The demo runs label by phrase too
+("subs s" and "label s" are the sub-theme fits' and the labels' share of "time s").
 """
 
 from __future__ import annotations
@@ -56,12 +58,14 @@ def _rss_kib(field: str) -> int:
     raise RuntimeError(f"{field} not found in {_STATUS} (Linux only)")
 
 
-def _measure(tokens: list[list[str]], planted: list[str], options: Topics, out: Connection) -> None:
+def _measure(
+    tokens: list[list[str]], texts: list[str], planted: list[str], options: Topics, out: Connection
+) -> None:
     """Child process: fit, then send back seconds, extra peak MiB and the result's figures."""
     _CLEAR_REFS.write_text("5")  # reset VmHWM: the peak starts from what the fork inherited
     baseline = _rss_kib("VmRSS")
     start = time.perf_counter()
-    result = fit_topics(tokens, options)
+    result = fit_topics(tokens, options, texts=texts, language="en")
     seconds = time.perf_counter() - start
     peak = (_rss_kib("VmHWM") - baseline) / 1024
     score = recovery(result.assignments, planted)
@@ -73,6 +77,9 @@ def _measure(tokens: list[list[str]], planted: list[str], options: Topics, out: 
             "peak_mib": peak,
             "k": result.details["k"],
             "select_k": timings["select_k"],
+            "subthemes": timings["subthemes"],
+            "labels": timings["labels"],
+            "n_sub": len(result.subthemes()),
             "coherence": result.coherence,
             "diversity": result.diversity,
             "f1": score.f1,
@@ -82,10 +89,10 @@ def _measure(tokens: list[list[str]], planted: list[str], options: Topics, out: 
     out.close()
 
 
-def _run(tokens: list[list[str]], planted: list[str], options: Topics) -> dict[str, float]:
+def _run(tokens: list[list[str]], texts: list[str], planted: list[str], options: Topics) -> dict[str, float]:
     context = mp.get_context("fork")  # the child shares the corpus instead of copying it
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_measure, args=(tokens, planted, options, send))
+    child = context.Process(target=_measure, args=(tokens, texts, planted, options, send))
     child.start()
     figures: dict[str, float] = receive.recv()
     child.join()
@@ -110,17 +117,18 @@ def bench(sizes: Sequence[int], languages: Sequence[str], algorithms: Sequence[s
             f"preprocess {time.perf_counter() - generated:.1f} s"
         )
         print(
-            f"{'algorithm':<11} {'k':>6} {'time s':>7} {'select s':>8} {'peak MiB':>8} "
-            f"{'coher.':>6} {'divers.':>7} {'F1':>5} {'NMI':>5}"
+            f"{'algorithm':<11} {'k':>6} {'time s':>7} {'select s':>8} {'subs s':>6} {'label s':>7} "
+            f"{'subs':>4} {'peak MiB':>8} {'coher.':>6} {'divers.':>7} {'F1':>5} {'NMI':>5}"
         )
         for algorithm in algorithms:
             for requested in (k_true, "auto"):
                 options = Topics(algorithm=algorithm, num_topics=requested)
-                f = _run(prepared.tokens, planted, options)
+                f = _run(prepared.tokens, prepared.texts, planted, options)
                 label = f"{requested}" if requested != "auto" else f"auto={f['k']}"
                 print(
                     f"{algorithm:<11} {label:>6} {f['seconds']:>7.1f} {f['select_k']:>8.1f} "
-                    f"{f['peak_mib']:>8.0f} {f['coherence']:>6.3f} {f['diversity']:>7.3f} "
+                    f"{f['subthemes']:>6.1f} {f['labels']:>7.1f} {f['n_sub']:>4} {f['peak_mib']:>8.0f} "
+                    f"{f['coherence']:>6.3f} {f['diversity']:>7.3f} "
                     f"{f['f1']:>5.3f} {f['nmi']:>5.3f}",
                     flush=True,
                 )
@@ -143,7 +151,13 @@ def bench_real(algorithms: Sequence[str]) -> None:
         print(f"\n{name}: {len(reviews):,} reviews ({language})")
         for algorithm in algorithms:
             start = time.perf_counter()
-            result = fit_topics(prepared.tokens, Topics(algorithm=algorithm))
+            result = fit_topics(
+                prepared.tokens,
+                Topics(algorithm=algorithm),
+                texts=prepared.texts,
+                language=language,
+                brands=prepared.brands,
+            )
             seconds = time.perf_counter() - start
             u = usefulness(result, generic)
             print(
@@ -153,11 +167,20 @@ def bench_real(algorithms: Sequence[str]) -> None:
                 f"generic, {u.duplicate_labels} duplicate",
                 flush=True,
             )
+            print(
+                f"  sub-themes {len(result.subthemes())}: NPMI {result.details['subtheme_coherence']} | "
+                f"praise topics merged {result.details['merged_praise_topics']} | seconds "
+                f"{result.details['seconds']}"
+            )
             n = len(result.assignments)
-            for topic in result.topics:
+            for topic in result.themes():
                 share = result.assignments.count(topic.id) / n
                 terms = " ".join(term for term, _ in topic.terms[:8])
                 print(f"  {share:6.1%}  {topic.label:<42} {terms}")
+                for sub in result.subthemes(topic.id):
+                    share = result.sub_assignments.count(sub.id) / n
+                    terms = " ".join(term for term, _ in sub.terms[:6])
+                    print(f"      {share:6.1%}  {sub.label:<38} {terms}")
 
 
 def main() -> None:

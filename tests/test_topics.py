@@ -36,11 +36,11 @@ def test_importing_topics_does_not_load_sklearn_or_gensim() -> None:
 def test_each_topic_has_the_asked_number_of_weighted_terms_and_a_readable_label(
     nmf8: TopicResult,
 ) -> None:
-    assert nmf8.algorithm == "nmf" and len(nmf8.topics) == 8
-    assert [t.id for t in nmf8.topics] == list(range(8))
-    labels = [t.label for t in nmf8.topics]
+    assert nmf8.algorithm == "nmf" and len(nmf8.themes()) == 8
+    assert [t.id for t in nmf8.themes()] == list(range(8))
+    labels = [t.label for t in nmf8.themes()]
     assert len(set(labels)) == 8
-    for topic in nmf8.topics:
+    for topic in nmf8.themes():
         assert len(topic.terms) == 12
         weights = [w for _, w in topic.terms]
         assert weights == sorted(weights, reverse=True) and weights[-1] > 0
@@ -81,7 +81,7 @@ def test_auto_tries_every_k_in_range_and_keeps_the_best(
     top = max(s["score"] for s in result.k_scores.values())
     # The largest k whose score is within 5 % of the best: near-ties are sampling noise.
     chosen = max(k for k, s in result.k_scores.items() if s["score"] >= 0.95 * top)
-    assert result.details["k"] == chosen == len(result.topics) == 8
+    assert result.details["k"] == chosen == len(result.themes()) == 8
     for scores in result.k_scores.values():
         assert set(scores) == {"coherence", "diversity", "overlap", "largest", "score", "seconds"}
 
@@ -145,6 +145,6 @@ def test_every_algorithm_returns_the_same_shape_of_result(algorithm: str) -> Non
     tokens, _ = demo_corpus(400, seed=5)
     result = fit_topics(tokens, Topics(algorithm=algorithm, num_topics=5, top_terms=5))
     assert result.algorithm == algorithm
-    assert len(result.topics) == 5 and all(len(t.terms) == 5 for t in result.topics)
+    assert len(result.themes()) == 5 and all(len(t.terms) == 5 for t in result.topics)
     assert len(result.assignments) == 400 and set(result.assignments) <= set(range(-1, 5))
     assert -1.0 <= result.coherence <= 1.0 and 0.0 < result.diversity <= 1.0

@@ -19,7 +19,7 @@ def test_mixed_english_french_demo_recovers_themes_in_each_language(algorithm: s
     result = fit_topics_by_language(
         prepared.tokens, prepared.languages, Topics(algorithm=algorithm, num_topics=8)
     )
-    assert len(result.topics) == 16
+    assert len(result.themes()) == 16
     assert {t.label[-4:] for t in result.topics} == {"[en]", "[fr]"}
     assert set(result.details["by_language"]) == {"en", "fr"}  # type: ignore[arg-type]
     for lang in ("en", "fr"):

@@ -84,7 +84,7 @@ def test_real_reviews_get_coherent_topics(shared_data: Path) -> None:
     reviews, _ = read_file(path, FileFormat.AUTO, {})
     prepared = prepare(reviews, Preprocessing(), languages=["en"])
     result = fit_topics(prepared.tokens, Topics(algorithm="nmf"))
-    assert 4 <= len(result.topics) <= 12
+    assert 4 <= len(result.themes()) <= 12
     assert result.coherence > 0.0
     assigned = sum(a >= 0 for a in result.assignments)
     assert assigned > 0.95 * len(reviews)  # only very short reviews go without a topic

@@ -97,8 +97,10 @@ def test_english_lda_topics_have_no_catch_all_either(english: Prepared, algorith
     result = fit_topics(english.tokens, Topics(algorithm=algorithm))
     figures = usefulness(result, GENERIC_WORDS["en"] | PET_INSURANCE_GENERIC)
     # LDA models raw counts, so its topics weigh "pet insurance" and "dog" more than NMF's do:
-    # one more generic label is allowed (was 2 of 4 with a 47-52 % topic).
-    _check_useful(result, figures, max_largest=0.40, min_useful=4, max_generic=3)
+    # one more generic label is allowed (was 2 of 4 with a 47-52 % topic). Its praise-only
+    # topics are one general-praise theme now (58 % of the reviews with gensim-lda, left out of
+    # largest_share), which leaves 3 subject themes at the broad level, each with sub-themes.
+    _check_useful(result, figures, max_largest=0.40, min_useful=3, max_generic=3)
 
 
 def test_french_auto_topics_are_coherent_and_distinct(french: Prepared) -> None:

@@ -232,6 +232,8 @@ def topics(spec: ReviewAnalysisSpec, prepared: Prepared, progress: ProgressFn) -
         spec.topics,
         progress=progress,
         min_tokens=spec.preprocessing.min_tokens,
+        texts=prepared.texts,
+        brands=prepared.brands,
     )
 
 

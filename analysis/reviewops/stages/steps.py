@@ -222,8 +222,13 @@ def _topics(ctx: StageContext) -> StageOutcome:
     result = topics(conf.spec, prepared, no_progress)
     io.write_topics(ctx.store, result)
     return StageOutcome(
-        f"{result.algorithm}: {len(result.topics)} topics, coherence {result.coherence:.3f}",
-        marker={"k": len(result.topics), "coherence": result.coherence},
+        f"{result.algorithm}: {len(result.themes())} themes, {len(result.subthemes())} sub-themes, "
+        f"coherence {result.coherence:.3f}",
+        marker={
+            "k": len(result.themes()),
+            "subthemes": len(result.subthemes()),
+            "coherence": result.coherence,
+        },
     )
 
 

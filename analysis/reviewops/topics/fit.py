@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from reviewops.records import ProgressFn, Topic, TopicResult, no_progress
+from reviewops.records import ProgressFn, TopicResult, no_progress
 from reviewops.spec import Topics
 from reviewops.topics.base import ALGORITHMS, FloatMatrix, TopicModel
 from reviewops.topics.coherence import (
@@ -22,11 +22,19 @@ from reviewops.topics.coherence import (
     top_term_ids,
 )
 from reviewops.topics.corpus import Corpus, build_corpus
-from reviewops.topics.labels import relevance_order, unique_labels
 from reviewops.topics.select import choose_k
+from reviewops.topics.themes import Texts, build_themes
 
 # Documents weighed per transform call, so progress moves during long LDA inference.
 _CHUNK = 10_000
+# Auto k gives each theme at least this many reviews on average: 12 topics from 92 English
+# reviews, or 12 French topics sharing 1 % of a corpus, were mostly single reviews' words.
+REVIEWS_PER_TOPIC = 30
+
+
+def max_auto_topics(n_reviews: int) -> int:
+    """The largest k auto may choose for n_reviews modelled reviews (at least 2)."""
+    return max(2, n_reviews // REVIEWS_PER_TOPIC)
 
 
 def _candidates(options: Topics, limit: int) -> list[int]:
@@ -52,24 +60,11 @@ def _doc_topics(model: TopicModel, fitted: Corpus, corpus: Corpus, progress: Pro
     return np.vstack(parts)
 
 
-def _by_size(weights: FloatMatrix, k: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """(dominant topic per document, -1 when it weighs nothing; topic order largest first)."""
-    dominant = np.argmax(weights, axis=1).astype(np.int64)
-    dominant[weights.max(axis=1) <= 0] = -1
-    sizes = np.bincount(dominant[dominant >= 0], minlength=k)
-    return dominant, np.argsort(-sizes, kind="stable").astype(np.int64)
-
-
-def _assignments(
-    n_reviews: int, corpus: Corpus, dominant: NDArray[np.int64], order: NDArray[np.int64]
-) -> list[int]:
-    new_id = np.empty(len(order), dtype=np.int64)
-    new_id[order] = np.arange(len(order))
-    assignments = [-1] * n_reviews
-    for row, topic in zip(corpus.rows.tolist(), dominant.tolist(), strict=True):
-        if topic >= 0:
-            assignments[row] = int(new_id[topic])
-    return assignments
+def _assignments(n_reviews: int, corpus: Corpus, per_document: NDArray[np.int64]) -> list[int]:
+    """Per review, its document's value in `per_document` (corpus order); -1 outside the corpus."""
+    assignments = np.full(n_reviews, -1, dtype=np.int64)
+    assignments[corpus.rows] = per_document
+    return [int(a) for a in assignments.tolist()]
 
 
 def _dominant_weight(n_reviews: int, corpus: Corpus, weights: FloatMatrix) -> list[float]:
@@ -79,26 +74,6 @@ def _dominant_weight(n_reviews: int, corpus: Corpus, weights: FloatMatrix) -> li
     for row, value in zip(corpus.rows.tolist(), share.tolist(), strict=True):
         out[row] = round(float(value), 4)
     return out
-
-
-def _topics(distributions: FloatMatrix, corpus: Corpus, top_terms: int) -> list[Topic]:
-    """Topics with their top_terms heaviest terms, labelled by the most relevant of those, so
-    that a label's words are always among the terms shown with it."""
-    vocabulary = corpus.vocabulary
-    top_ids = top_term_ids(distributions, top_terms)
-    frequency = np.asarray(corpus.counts.sum(axis=0), dtype=np.float64).ravel()
-    marginal = frequency / frequency.sum()
-    labels = unique_labels(
-        [[vocabulary[i] for i in ids] for ids in relevance_order(distributions, marginal, top_terms)]
-    )
-    return [
-        Topic(
-            id=t,
-            label=labels[t],
-            terms=[(vocabulary[i], round(float(distributions[t, i]), 6)) for i in ids],
-        )
-        for t, ids in enumerate(top_ids)
-    ]
 
 
 def _empty(algorithm: str, n: int, reason: str) -> TopicResult:
@@ -119,22 +94,31 @@ def fit_topics(
     *,
     progress: ProgressFn = no_progress,
     min_tokens: int = 2,
+    texts: Sequence[str] = (),
+    language: str | None = None,
+    brands: Collection[str] = (),
 ) -> TopicResult:
-    """Topics of the reviews whose preprocessed tokens are `tokens`, per `options`.
+    """Two-level themes of the reviews whose preprocessed tokens are `tokens`, per `options`.
 
     Reviews with fewer than `min_tokens` tokens, or none left after vocabulary pruning, get
     topic -1 and stay out of the fit. With numTopics "auto", k is chosen in [minTopics,
     maxTopics] by coherence x diversity x (1 - overlap) x (1 - largest topic share) on a
-    sample (TopicResult.k_scores). Labels name each topic by its most relevant shown terms.
-    Topics are numbered by size, largest first. `progress` receives reviews as their topic is
-    settled and sums to len(tokens). Deterministic for a given options.seed.
+    sample (TopicResult.k_scores), at most one topic per REVIEWS_PER_TOPIC reviews. Themes
+    that only praise become one general-praise theme; the others get sub-themes when large
+    enough (topics.themes). With `texts` (the cleaned texts, aligned with `tokens`), labels
+    are phrases the reviews write in `language`, never a word of `brands`; without, the most
+    relevant shown terms. Themes are numbered by size, largest first, then the sub-themes.
+    `progress` receives reviews as their theme is settled and sums to len(tokens).
+    Deterministic for a given options.seed.
     """
     algorithm = str(options.algorithm)
     ALGORITHMS.get(algorithm)  # an unknown name fails before any work
+    if texts and len(texts) != len(tokens):
+        raise ValueError(f"{len(texts)} texts for {len(tokens)} token lists: they must be aligned")
     # The matrices are thin (k columns): threaded BLAS only adds contention, measured 2x
     # slower with 2 threads than with 1 on the shared 2-core machines.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit(tokens, options, algorithm, progress, min_tokens)
+        return _fit(tokens, options, algorithm, progress, min_tokens, Texts(texts, language, brands))
 
 
 def _fit(
@@ -143,6 +127,7 @@ def _fit(
     algorithm: str,
     progress: ProgressFn,
     min_tokens: int,
+    texts: Texts,
 ) -> TopicResult:
     started = time.perf_counter()
     usable = [i for i, doc in enumerate(tokens) if len(doc) >= max(min_tokens, 1)]
@@ -163,7 +148,8 @@ def _fit(
     k_scores: dict[int, dict[str, float]] = {}
     notes: dict[str, object] = {}
     if options.num_topics == "auto":
-        k, k_scores = choose_k(corpus, _candidates(options, limit), options.seed)
+        bounded = min(limit, max_auto_topics(len(corpus)))
+        k, k_scores = choose_k(corpus, _candidates(options, bounded), options.seed)
     else:
         k = min(int(options.num_topics), limit)
         if k < int(options.num_topics):
@@ -181,21 +167,31 @@ def _fit(
     weights = _doc_topics(model, fit_corpus, corpus, progress)
     assigned = time.perf_counter()
 
-    # Topic 0 is the one most reviews are about.
-    dominant, order = _by_size(weights, k)
-    distributions = model.term_distributions()[order]
+    # Theme 0 is the one most reviews are about.
+    themes = build_themes(
+        corpus,
+        model.term_distributions(),
+        weights,
+        top_terms=options.top_terms,
+        seed=options.seed,
+        texts=texts,
+    )
+    distributions = themes.distributions
     # Quality over every modelled review, not only the documents the fit saw.
     per_topic = npmi_per_topic(top_term_ids(distributions, COHERENCE_TERMS), corpus)
+    per_sub = npmi_per_topic(top_term_ids(themes.sub.distributions, COHERENCE_TERMS), corpus)
     return TopicResult(
         algorithm=algorithm,
-        topics=_topics(distributions, corpus, options.top_terms),
-        assignments=_assignments(len(tokens), corpus, dominant, order),
+        topics=themes.topics,
+        assignments=_assignments(len(tokens), corpus, themes.dominant),
+        sub_assignments=_assignments(len(tokens), corpus, themes.sub_dominant) if themes.sub.parents else [],
         coherence=round(float(np.mean(per_topic)), 4),
         coherence_measure=MEASURE,
         diversity=round(diversity(top_term_ids(distributions, DIVERSITY_TERMS)), 4),
         k_scores=k_scores,
         details={
-            "k": k,
+            "k": len(themes.distributions),
+            "k_fitted": k,
             "k_requested": options.num_topics,
             "k_selection": "nmf on a sample" if k_scores else "given",
             "documents": len(corpus),
@@ -204,15 +200,21 @@ def _fit(
             "vocabulary": len(corpus.vocabulary),
             "min_df": corpus.min_df,
             "max_df": corpus.max_df,
-            "overlap": round(overlap(weights), 4),
+            "overlap": round(overlap(themes.weights), 4),
             # How strongly each review is about its topic: picks representative reviews.
-            "dominant_weight": _dominant_weight(len(tokens), corpus, weights),
-            "topic_coherence": [round(c, 4) for c in per_topic],
+            "dominant_weight": _dominant_weight(len(tokens), corpus, themes.weights),
+            # one per entry of `topics`: the themes', then the sub-themes'
+            "topic_coherence": [round(c, 4) for c in per_topic + per_sub],
+            "subtheme_coherence": round(float(np.mean(per_sub)), 4) if per_sub else None,
+            "general_praise": themes.generic,
+            **themes.details,
             "seconds": {
                 "vectorize": round(vectorized - started, 3),
                 "select_k": round(selected - vectorized, 3),
                 "fit": round(fitted - selected, 3),
                 "assign": round(assigned - fitted, 3),
+                "subthemes": themes.details["seconds_subthemes"],
+                "labels": themes.details["seconds_labels"],
                 "total": round(time.perf_counter() - started, 3),
             },
             **notes,

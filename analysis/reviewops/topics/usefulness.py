@@ -4,7 +4,11 @@ Coherence and diversity say whether topics are statistically sound; they do not 
 manager can act on them. On real reviews a model can score well and still put half of the
 reviews in one "good / company / dog" topic. These figures look at what the report shows:
 
-- largest_share: share of all reviews in the biggest topic (a catch-all makes it large);
+Figures are about the broad themes (TopicResult.themes()), the level a reader scans first:
+
+- largest_share: share of all reviews in the biggest theme other than general praise (a
+  catch-all makes it large; the general-praise theme is large by design and reported apart
+  as praise_share);
 - assigned_share: share of reviews that got a topic at all;
 - generic_labels: labels led or dominated by words that say nothing about a subject
   ("great", "recommend", the company's name), given by the caller;
@@ -55,6 +59,7 @@ class Usefulness:
     generic_labels: int
     duplicate_labels: int
     useful_labels: int
+    praise_share: float = 0.0  # share of all reviews in the general-praise theme
 
 
 def label_terms(label: str) -> list[str]:
@@ -95,19 +100,30 @@ def duplicates(labels: Sequence[str]) -> list[bool]:
     return flags
 
 
+def is_general_praise(label: str) -> bool:
+    """True for the label of the general-praise theme, in any language."""
+    from reviewops.topics.naming import GENERAL_PRAISE
+
+    return (label_terms(label) or [""])[0] in GENERAL_PRAISE.values()
+
+
 def usefulness(result: TopicResult, generic: Collection[str]) -> Usefulness:
-    """The figures of `result` (over all its reviews) with `generic` as the generic words."""
+    """The figures of `result`'s broad themes (over all its reviews), `generic` the generic words."""
     n = len(result.assignments)
-    sizes = [0] * len(result.topics)
+    themes = result.themes()
+    sizes = [0] * len(themes)
     for topic in result.assignments:
         if topic >= 0:
             sizes[topic] += 1
-    labels = [topic.label for topic in result.topics]
+    labels = [topic.label for topic in themes]
+    praise = [is_general_praise(label) for label in labels]
     generic_flags = [is_generic_label(label, generic) for label in labels]
     duplicate_flags = duplicates(labels)
+    subjects = [size for size, p in zip(sizes, praise, strict=True) if not p]
     return Usefulness(
-        topics=len(result.topics),
-        largest_share=round(max(sizes) / n, 4) if sizes and n else 0.0,
+        topics=len(themes),
+        praise_share=round(sum(s for s, p in zip(sizes, praise, strict=True) if p) / n, 4) if n else 0.0,
+        largest_share=round(max(subjects) / n, 4) if subjects and n else 0.0,
         assigned_share=round(sum(sizes) / n, 4) if n else 0.0,
         coherence=result.coherence,
         diversity=result.diversity,

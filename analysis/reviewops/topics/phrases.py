@@ -1,0 +1,285 @@
+"""Theme labels as short phrases reviewers wrote ("waiting period", "carte bloquée"), not lemmas.
+
+Three lemmas such as "deny / tell / month" make a reader guess the subject; the words the
+reviews themselves use side by side name it. A label phrase is a run of 1-4 words read from
+the reviews' cleaned texts, inside one clause (punctuation ends a run), that starts and ends
+with a content word, holds at most two stop words, and whose content words are all terms the
+topic model kept (their lemma is in its vocabulary). Brand names are pruned from the model's
+vocabulary, so they never make a label; `brands` is checked as well, for words a brand shares
+with the language. Each phrase is counted once per review.
+
+A group of reviews (a theme, or a sub-theme) is labelled by its phrases' relevance:
+coverage x log(lift) ** LIFT_POWER, coverage being the share of the group's reviews that write the phrase
+and lift how much more often they do than the reference reviews (the whole corpus for a
+theme, the parent theme for a sub-theme, so that sibling sub-themes get distinct labels).
+Phrases of several content words get a bonus: "pre-existing condition" names more than
+"condition". Phrases are counted on at most MAX_DOCUMENTS reviews (a seeded sample), which
+bounds the cost at 100k reviews; the counts are sparse matrices, grouped by one product.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from reviewops.preprocess.lemmas import LemmaTable, load_lemma_table
+
+MAX_WORDS = 4
+MAX_STOP_WORDS = 2
+# Reviews read for phrases: a sub-theme of 1 % shows ~100 of them; measured ~2 s at 10k.
+MAX_DOCUMENTS = 10_000
+# A label phrase is written by at least this share of the group's reviews (and 3 of them).
+MIN_COVERAGE = 0.03
+MIN_COUNT = 3
+# Lift below this says the phrase is as common elsewhere: it names nothing particular.
+MIN_LIFT = 1.2
+# Lift counts twice: with coverage x log(lift) words of the trade that a tenth of all the
+# reviews use ("vet", "paid") named the pet-insurance denials theme before "denied" did.
+LIFT_POWER = 2.0
+# Score bonus per content word beyond the first.
+LENGTH_BONUS = 1.5
+# Score factor of phrases made only of generic words ("great service") outside the
+# general-praise theme: a specific subject, when there is one, names the theme better.
+GENERIC_FACTOR = 0.3
+
+# A word (letters, inner apostrophes or hyphens), or any other visible mark: a clause break.
+_CHUNK = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|\S")
+# French and Italian elisions ("l'appli", "d'attente") are a stop word glued to a word.
+_ELISION = re.compile(r"^([^\W\d_]{1,2}|qu)['’](?=[^\W\d_])", re.IGNORECASE)
+
+
+@functools.cache
+def stop_words(language: str | None) -> frozenset[str]:
+    """spaCy's stop words for `language` (empty when spaCy has none), lowercase."""
+    if not language:
+        return frozenset()
+    try:
+        from spacy.util import get_lang_class
+
+        words: Collection[str] = get_lang_class(language).Defaults.stop_words
+    except (ImportError, KeyError, AttributeError):
+        return frozenset()
+    return frozenset(word.lower() for word in words)
+
+
+@dataclass(slots=True)
+class PhraseCounts:
+    """Which phrase each sampled review writes: rows are `rows` (review indexes), columns `phrases`."""
+
+    matrix: sparse.csr_matrix  # sampled reviews x phrases, 1 where the review writes it
+    rows: NDArray[np.int64]
+    phrases: list[str]  # display form: the most common way reviewers wrote it, lowercase
+    content: list[frozenset[str]]  # each phrase's content lemmas
+
+    def group_counts(self, groups: NDArray[np.int64], n_groups: int) -> NDArray[np.float64]:
+        """(groups x phrases) review counts; `groups` gives each review's group, -1 for none."""
+        of_rows = groups[self.rows]
+        keep = np.flatnonzero(of_rows >= 0)
+        member = sparse.csr_matrix(
+            (np.ones(keep.size), (of_rows[keep], keep)), shape=(n_groups, len(self.rows))
+        )
+        return np.asarray((member @ self.matrix).todense(), dtype=np.float64)
+
+    def group_sizes(self, groups: NDArray[np.int64], n_groups: int) -> NDArray[np.float64]:
+        """Sampled reviews per group."""
+        of_rows = groups[self.rows]
+        return np.bincount(of_rows[of_rows >= 0], minlength=n_groups).astype(np.float64)
+
+
+class _Reader:
+    """Splits texts into clauses of (word, lemma) and finds each clause's candidate phrases."""
+
+    def __init__(self, language: str | None, vocabulary: Collection[str], brands: Collection[str]) -> None:
+        self._stops = stop_words(language)
+        self._table: LemmaTable | None = load_lemma_table(language) if language else None
+        self._terms = {part for term in vocabulary for part in term.split("_")}
+        self._brand_words = {word for brand in brands for word in brand.lower().split()}
+        # word as written -> (lowercase word, lemma, kind): 0 stop word, 1 usable, 2 unusable
+        self._words: dict[str, tuple[str, str, int]] = {}
+        self._chunks: dict[str, tuple[tuple[str, str, int], ...]] = {}
+        self.lemmas: dict[str, str] = {}  # lowercase word -> lemma
+
+    def _word(self, word: str) -> tuple[str, str, int]:
+        known = self._words.get(word)
+        if known is None:
+            lower = word.lower().replace("’", "'")
+            lemma = self._table(word, lower) if self._table is not None else lower
+            if lower in self._stops:
+                kind = 0
+            elif lower in self._brand_words or lemma in self._brand_words:
+                kind = 2
+            else:
+                kind = 1 if lemma in self._terms or lower in self._terms else 2
+            known = self._words[word] = (lower, lemma, kind)
+            self.lemmas[lower] = lemma
+        return known
+
+    def _chunk(self, chunk: str) -> tuple[tuple[str, str, int], ...]:
+        """The word(s) of a chunk: an elided article and its word are two."""
+        known = self._chunks.get(chunk)
+        if known is None:
+            elided = _ELISION.match(chunk) if "'" in chunk or "’" in chunk else None
+            if elided:
+                known = (self._word(elided.group(0)[:-1]), self._word(chunk[elided.end() :]))
+            else:
+                known = (self._word(chunk),)
+            self._chunks[chunk] = known
+        return known
+
+    def clauses(self, text: str) -> list[list[tuple[str, str, int]]]:
+        clauses: list[list[tuple[str, str, int]]] = [[]]
+        for chunk in _CHUNK.findall(text):
+            if not chunk[0].isalpha():
+                if clauses[-1]:
+                    clauses.append([])
+                continue
+            clauses[-1].extend(self._chunk(chunk))
+        return [clause for clause in clauses if clause]
+
+    @staticmethod
+    def phrases(clause: list[tuple[str, str, int]], found: set[str]) -> None:
+        """Adds to `found` every phrase of the clause, its words as written (lowercase)."""
+        size = len(clause)
+        for start in range(size):
+            if clause[start][2] != 1:
+                continue
+            found.add(clause[start][0])
+            stops = 0
+            for end in range(start + 1, min(start + MAX_WORDS, size)):
+                end_kind = clause[end][2]
+                if end_kind == 2:
+                    break
+                if end_kind == 0:
+                    stops += 1
+                    if stops > MAX_STOP_WORDS:
+                        break
+                    continue
+                found.add(" ".join(w[0] for w in clause[start : end + 1]))
+
+
+def count_phrases(
+    texts: Sequence[str],
+    rows: NDArray[np.int64],
+    *,
+    language: str | None,
+    vocabulary: Collection[str],
+    brands: Collection[str] = (),
+    seed: int = 0,
+) -> PhraseCounts:
+    """Phrases written by the reviews texts[i], i in `rows` (at most MAX_DOCUMENTS of them).
+
+    Phrases are counted as written, then forms of the same lemmas ("claim denied", "claims
+    denied") are merged into one phrase shown in its most common form.
+    """
+    if len(rows) > MAX_DOCUMENTS:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=MAX_DOCUMENTS, replace=False))
+    reader = _Reader(language, vocabulary, brands)
+    ids: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    for row in rows.tolist():
+        found: set[str] = set()
+        for clause in reader.clauses(texts[row]):
+            reader.phrases(clause, found)
+        indices.extend(ids.setdefault(form, len(ids)) for form in found)
+        indptr.append(len(indices))
+    by_form = sparse.csr_matrix(
+        (np.ones(len(indices)), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(rows), len(ids)),
+    )
+    return _merge_forms(
+        by_form, list(ids), reader.lemmas, stop_words(language), np.asarray(rows, dtype=np.int64)
+    )
+
+
+def _merge_forms(
+    by_form: sparse.csr_matrix,
+    forms: list[str],
+    lemmas: dict[str, str],
+    stops: frozenset[str],
+    rows: NDArray[np.int64],
+) -> PhraseCounts:
+    """One column per lemma sequence: a review writes it when it writes any of its forms."""
+    keys: dict[tuple[str, ...], int] = {}
+    column = np.asarray(
+        [keys.setdefault(tuple(lemmas.get(w, w) for w in form.split(" ")), len(keys)) for form in forms],
+        dtype=np.int64,
+    )
+    merge = sparse.csr_matrix(
+        (np.ones(len(forms)), (np.arange(len(forms)), column)), shape=(len(forms), len(keys))
+    )
+    matrix = sparse.csr_matrix(by_form @ merge)
+    matrix.data[:] = 1.0
+    frequency = np.asarray(by_form.sum(axis=0)).ravel()
+    shown: list[str] = [""] * len(keys)
+    best = np.full(len(keys), -1.0)
+    # the most common form; ties go to the alphabetically first, for determinism
+    for form_id in sorted(range(len(forms)), key=forms.__getitem__):
+        key = column[form_id]
+        if frequency[form_id] > best[key]:
+            best[key], shown[key] = frequency[form_id], forms[form_id]
+    return PhraseCounts(
+        matrix=matrix,
+        rows=rows,
+        phrases=shown,
+        content=[frozenset(lemma for lemma in key if lemma not in stops) for key in keys],
+    )
+
+
+def phrase_scores(
+    counts: NDArray[np.float64],
+    size: float,
+    reference: NDArray[np.float64],
+    reference_size: float | int,
+    n_content: NDArray[np.float64],
+    generic: NDArray[np.bool_],
+) -> NDArray[np.float64]:
+    """Relevance of every phrase to a group (see the module docstring); -inf when unusable."""
+    if size <= 0 or reference_size <= 0:
+        return np.full(counts.shape, -np.inf)
+    coverage = counts / size
+    rate = (reference + 1.0) / (reference_size + 1.0)  # smoothed: a phrase only this group writes
+    lift = coverage / rate
+    usable = (counts >= max(MIN_COUNT, MIN_COVERAGE * size)) & (lift >= MIN_LIFT)
+    score = coverage * np.log(np.maximum(lift, 1.0)) ** LIFT_POWER * (1.0 + LENGTH_BONUS * (n_content - 1.0))
+    score = np.where(generic, score * GENERIC_FACTOR, score)
+    return np.where(usable, score, -np.inf)
+
+
+def pick_phrases(
+    scores: NDArray[np.float64],
+    counts: PhraseCounts,
+    how_many: int,
+    taken: list[frozenset[str]],
+) -> list[str]:
+    """The `how_many` best phrases, none repeating a content lemma of an earlier one, nor
+    a part of a label already given: `taken` holds their content lemmas, and grows with the
+    phrases chosen here ("mind" is no label beside "peace of mind")."""
+    chosen: list[str] = []
+    used: set[str] = set()
+    for phrase in np.argsort(-scores, kind="stable").tolist():
+        if len(chosen) >= how_many or not np.isfinite(scores[phrase]):
+            break
+        content = counts.content[phrase]
+        if content & used or any(content <= other for other in taken):
+            continue
+        chosen.append(counts.phrases[phrase])
+        used |= content
+        taken.append(content)
+    return chosen
+
+
+def content_sizes(counts: PhraseCounts) -> NDArray[np.float64]:
+    """Content words per phrase."""
+    return np.asarray([max(1, len(c)) for c in counts.content], dtype=np.float64)
+
+
+def generic_flags(counts: PhraseCounts, generic: Collection[str]) -> NDArray[np.bool_]:
+    """True for the phrases whose content lemmas are all generic words."""
+    return np.asarray([bool(c) and c.issubset(generic) for c in counts.content], dtype=np.bool_)
