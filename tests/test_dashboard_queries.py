@@ -122,12 +122,13 @@ def reviewops(*args: str) -> None:
 
 @pytest.fixture(scope="module")
 def results_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, list[dict[str, Any]]]]:
-    """PostgreSQL with two `reviewops demo` runs of local/demo (the second one newest)."""
+    """PostgreSQL with two `reviewops demo` runs of local/demo (the second one newest, large
+    enough for sub-themes)."""
     with postgres_server() as url:
         summaries = []
-        for seed in (41, 42):
+        for seed, size in ((41, 600), (42, 2500)):
             out = tmp_path_factory.mktemp(f"demo-{seed}")
-            reviewops("demo", "--size", "600", "--seed", str(seed), "--no-mlflow", "--store", url,
+            reviewops("demo", "--size", str(size), "--seed", str(seed), "--no-mlflow", "--store", url,
                       "--out", str(out), "--quiet")  # fmt: skip
             summaries.append(json.loads((out / "summary.json").read_text(encoding="utf-8")))
         engine = create_engine(url)
@@ -190,19 +191,32 @@ def test_every_sql_panel_answers_from_a_real_results_store(
     assert len(answers["Model quality per run"]) == 2  # one point per run of this analysis
     weekly = answers["Reviews per 1w"]
     assert sum(r[1] for r in weekly) == newest["reviews"]  # every demo review is in the default range
-    labels = [t["label"] for t in sorted(newest["topics"]["items"], key=lambda t: -t["share"])]
+    themes = sorted(newest["topics"]["items"], key=lambda t: -t["share"])
+    labels = [t["label"] for t in themes]
     assert [r[0] for r in answers["Topic share"]] == labels
     table = answers["Topics: share, stars, impact, change vs previous period"]
-    assert [r[0] for r in table] == labels
-    recent = [r[6] for r in table if r[6] is not None]
+    # Each broad theme, then its sub-themes as "theme › sub-theme", largest first.
+    rows = [
+        name
+        for t in themes
+        for name in [
+            t["label"],
+            *(f"{t['label']} › {s['label']}" for s in sorted(t["subthemes"], key=lambda s: -s["share"])),
+        ]
+    ]
+    assert newest["topics"]["subthemes_k"] > 0 and [r[0] for r in table] == rows
+    recent = [r[6] for r in table if r[6] is not None and " › " not in r[0]]
     assert recent and 0.9 < sum(recent) <= 1.0 + 1e-9  # the reviews too short for a topic aside
+    for theme in themes:  # a sub-theme's recent reviews are some of its theme's
+        subs = [r[6] or 0 for r in table if r[0].startswith(f"{theme['label']} › ")]
+        assert sum(subs) <= next(r[6] or 0 for r in table if r[0] == theme["label"]) + 1e-9
     changes = [r[8] for r in table if r[8] is not None]
     assert changes and any(abs(c) > 0 for c in changes)
     terms = answers["Top terms per topic (weighted)"]
     per_topic: dict[str, list[Any]] = {}
     for topic, rank, _term, weight in terms:
         per_topic.setdefault(topic, []).append((rank, weight))
-    assert set(per_topic) == set(labels)
+    assert set(per_topic) == set(rows)
     assert all(len(v) <= 10 and max(w for _, w in v) == pytest.approx(1.0) for v in per_topic.values())
     drivers = [d["label"] for d in newest["negative_drivers"]]
     assert [r[1] for r in answers["Negative drivers"]] == drivers
@@ -230,6 +244,24 @@ def test_drill_down_and_other_variable_values(results_store: tuple[Engine, list[
     assert 10 <= len(answers["Reviews per 30d"]) <= 17  # 15 months of reviews in 30-day buckets
     volume = answers["Topic volume per 30d"]
     assert {r[1] for r in volume} == {topic}
+
+
+def test_drill_down_into_a_sub_theme(results_store: tuple[Engine, list[dict[str, Any]]]) -> None:
+    """var-topic="theme › sub-theme": only that sub-theme's reviews and terms."""
+    engine, (_, newest) = results_store
+    dashboard = analysis_dashboard(DEMO)
+    variables = grafana.resolve_variables(dashboard, sql_options(engine))
+    theme, sub = next(
+        (t, s) for t in sorted(newest["topics"]["items"], key=lambda t: -t["share"]) for s in t["subthemes"]
+    )
+    name = f"{theme['label']} › {sub['label']}"
+    assert name in variables["topic"].options
+    variables["topic"] = grafana.Variable("topic", [name], multi=True, include_all=True)
+    answers = run_sql_panels(engine, dashboard, variables)
+    assert {r[0] for r in answers["Top terms per topic (weighted)"]} == {name}
+    assert {r[2] for r in answers["Recent negative reviews"]} == {name}
+    volume = answers["Topic volume per 1w"]
+    assert sum(r[2] for r in volume) == sub["size"]  # every review of the sub-theme, none else
 
 
 # --- PromQL panels and alert rules against a real Prometheus scraping the operator ----------------
