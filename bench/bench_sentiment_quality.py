@@ -44,6 +44,10 @@ check. Every row is one of ~20 tried on the same folds: expect its lead to shrin
       + negation scope 3                    0.742  0.710  0.721 0.741 0.703       0.719       0.596
       + negation scope 3 + first sentence   0.727  0.727  0.731 0.732 0.698       0.722       0.565
       + negation scope 2 = format 3         0.739  0.719  0.729 0.741 0.704+-.002 0.723+-.003 0.612
+    + lexicon valence columns = format 4  0.737  0.717  0.732 0.742 0.702+-.006 0.723+-.004 0.601
+Format 4 (shipped now) adds three lexicon valence columns to the stack's meta-model: the same
+here within the noise (last row), chosen across companies and trades in
+bench/bench_sentiment_cross.py (table there: French +0.03 to +0.06, English +0.01).
 Not in that protocol: "FR Showroomprive 5-fold CV" (176 training reviews, 13 neutral) went
 from 0.576 to 0.554 (seeds 0-2; 0.543 -> 0.570 at seed 42); single seeds range over +-0.03
 there for every variant, so read it as noise around 0.56 rather than a ranking.

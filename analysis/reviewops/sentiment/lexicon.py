@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reviewops.records import Prepared, ProgressFn, Review, SentimentResult
 from reviewops.sentiment.base import METHODS, agreement_with_stars, score_to_label
+from reviewops.sentiment.trust import lexicon_trust
 from reviewops.spec import Sentiment
 
 log = logging.getLogger(__name__)
@@ -90,14 +91,17 @@ def lexicon(
     scores, warnings = lexicon_scores(prepared.texts, prepared.languages, progress)
     labels = [score_to_label(score) for score in scores]
     languages = Counter(prepared.languages)
+    lexicons = {lang: LEXICONS.get(lang, "none (neutral)") for lang in sorted(languages)}
+    evaluation = agreement_with_stars(reviews, labels)
     return SentimentResult(
         method="lexicon",
         labels=labels,
         scores=scores,
-        evaluation=agreement_with_stars(reviews, labels),
+        evaluation=evaluation,
         details={
-            "lexicons": {lang: LEXICONS.get(lang, "none (neutral)") for lang in sorted(languages)},
+            "lexicons": lexicons,
             "languages": dict(languages),
             "warnings": warnings,
+            "trust": lexicon_trust(lexicons, evaluation),
         },
     )

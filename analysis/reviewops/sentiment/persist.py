@@ -3,9 +3,10 @@
 A bundle is a joblib file holding a dict: the fitted estimator and JSON-able metadata
 (format version, library versions, training languages, labels, training size, held-out
 evaluation). joblib files are pickles: load only models you (or your pipeline) wrote.
-Format 3 holds the word-feature model with negation scopes and a naive Bayes stack member,
-its base models collapsed into one weight matrix. Older bundles (format 1: character
-n-grams; format 2: the same model without negation or naive Bayes) are refused with a
+Format 4 holds the word-feature model with negation scopes and a naive Bayes stack member,
+its base models collapsed into one weight matrix, and a meta-model that also reads three
+lexicon valence columns (`valence`). Older bundles (format 1: character n-grams; format 2:
+without negation or naive Bayes; format 3: without the valence columns) are refused with a
 message saying to retrain, since their features or weights no longer fit the class.
 `load_model(uri)` accepts a bundle path, a local MLflow model folder, or an MLflow model URI
 ("runs:/<run-id>/sentiment-model", "models:/<name>/<version>", "models:/<model-id>").
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from reviewops.sentiment.model import OrdinalStackClassifier
 
 FORMAT = "reviewops-sentiment-model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # Distinct texts labelled per call of the estimator: bounds the memory of one sparse matrix
 # (~80 non-zeros per review) while keeping the per-call overhead negligible. (Measured with
 # scikit-learn's transform: 2 forked workers labelled 100k distinct texts in 3.5 s instead

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from reviewops.records import Label, Prepared, ProgressFn, Review, SentimentResult, stars_to_label
 from reviewops.sentiment.base import METHODS, score_to_label
+from reviewops.sentiment.trust import ratings_trust
 from reviewops.spec import Sentiment
 
 
@@ -77,5 +78,6 @@ def ratings(
             "from_stars": len(reviews) - len(unrated),
             "from_lexicon": len(unrated),
             "warnings": warnings,
+            "trust": ratings_trust(len(reviews) - len(unrated), len(unrated)),
         },
     )

@@ -28,6 +28,7 @@ from reviewops.sentiment.persist import (
     save_bundle,
     version_warnings,
 )
+from reviewops.sentiment.trust import supervised_trust
 from reviewops.spec import Sentiment
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,12 @@ def supervised(
         details["test_size"] = model.metadata.get("test_size")
         details["starred"] = model.metadata.get("starred")
         evaluation = model.evaluation
+    details["trust"] = supervised_trust(
+        reused=bool(options.model_uri),
+        training_size=details["training_size"],
+        evaluation=evaluation,
+        unseen_languages=list(unseen),
+    )
     if save_model is not None:
         details["model_path"] = str(save_bundle(model, save_model))
     return SentimentResult("supervised", labels, scores, evaluation, details)
