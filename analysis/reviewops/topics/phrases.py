@@ -9,12 +9,17 @@ vocabulary, so they never make a label; `brands` is checked as well, for words a
 with the language. Each phrase is counted once per review.
 
 A group of reviews (a theme, or a sub-theme) is labelled by its phrases' relevance:
-coverage x log(lift) ** LIFT_POWER, coverage being the share of the group's reviews that write the phrase
-and lift how much more often they do than the reference reviews (the whole corpus for a
+coverage x log(lift) ** LIFT_POWER, coverage being the share of the group's reviews that
+write the phrase and lift how much more often they do than the reference reviews (the whole corpus for a
 theme, the parent theme for a sub-theme, so that sibling sub-themes get distinct labels).
 Phrases of several content words get a bonus: "pre-existing condition" names more than
-"condition". Phrases are counted on at most MAX_DOCUMENTS reviews (a seeded sample), which
-bounds the cost at 100k reviews; the counts are sparse matrices, grouped by one product.
+"condition". Forms of a lemma count as one phrase, and so do words derived from a shorter
+one ("cancellation", "cancelled" and "cancel": stem_words), shown as reviewers most often
+wrote them. bare_word tells, from spaCy's lemma index (parts of speech without a parser),
+the one-word phrases that name no subject: inflected verbs and adverbs ("decided",
+"promptly"); topics.naming weighs them down. Phrases are counted on at most MAX_DOCUMENTS
+reviews (a seeded sample), which bounds the cost at 100k reviews; the counts are sparse
+matrices, grouped by one product.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from scipy import sparse
 from reviewops.preprocess.lemmas import LemmaTable, load_lemma_table
 
 MAX_WORDS = 4
+# A derived word counts as the word it extends from this many letters ("cancel"+"lation").
+MIN_STEM = 5
 MAX_STOP_WORDS = 2
 # Reviews read for phrases: a sub-theme of 1 % shows ~100 of them; measured ~2 s at 10k.
 MAX_DOCUMENTS = 10_000
@@ -48,6 +55,10 @@ LENGTH_BONUS = 1.5
 # general-praise theme: a specific subject, when there is one, names the theme better.
 GENERIC_FACTOR = 0.3
 
+# Infinitive endings of the languages whose verb index is incomplete.
+_INFINITIVES = {"fr": ("er", "ir", "oir", "re")}
+# Plural endings (English, French, Spanish, ...): "claims" is the noun, not "he claims".
+_PLURALS = ("s", "es", "x")
 # A word (letters, inner apostrophes or hyphens), or any other visible mark: a clause break.
 _CHUNK = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|\S")
 # French and Italian elisions ("l'appli", "d'attente") are a stop word glued to a word.
@@ -76,6 +87,7 @@ class PhraseCounts:
     rows: NDArray[np.int64]
     phrases: list[str]  # display form: the most common way reviewers wrote it, lowercase
     content: list[frozenset[str]]  # each phrase's content lemmas
+    heads: list[str]  # each phrase's last lemma
 
     def group_counts(self, groups: NDArray[np.int64], n_groups: int) -> NDArray[np.float64]:
         """(groups x phrases) review counts; `groups` gives each review's group, -1 for none."""
@@ -205,10 +217,13 @@ def _merge_forms(
     stops: frozenset[str],
     rows: NDArray[np.int64],
 ) -> PhraseCounts:
-    """One column per lemma sequence: a review writes it when it writes any of its forms."""
+    """One column per lemma sequence: a review writes it when it writes any of its forms.
+    A lemma that extends another one ("cancellation", "cancel") counts as the shorter one."""
+    stem = stem_words(set(lemmas.values()) - stops)
+    canonical = {word: stem.get(lemma, lemma) for word, lemma in lemmas.items()}
     keys: dict[tuple[str, ...], int] = {}
     column = np.asarray(
-        [keys.setdefault(tuple(lemmas.get(w, w) for w in form.split(" ")), len(keys)) for form in forms],
+        [keys.setdefault(tuple(map(canonical.__getitem__, form.split(" "))), len(keys)) for form in forms],
         dtype=np.int64,
     )
     merge = sparse.csr_matrix(
@@ -229,7 +244,21 @@ def _merge_forms(
         rows=rows,
         phrases=shown,
         content=[frozenset(lemma for lemma in key if lemma not in stops) for key in keys],
+        heads=[key[-1] for key in keys],
     )
+
+
+def stem_words(lemmas: set[str]) -> dict[str, str]:
+    """lemma -> the shortest other lemma of at least MIN_STEM letters it starts with
+    ("cancellation" -> "cancel", "reimbursement" -> "reimburse"): the lemma table lists
+    derived words as lemmas of their own, and a label should count them together."""
+    stems: dict[str, str] = {}
+    for lemma in lemmas:
+        for end in range(MIN_STEM, len(lemma)):
+            if lemma[:end] in lemmas:
+                stems[lemma] = lemma[:end]
+                break
+    return stems
 
 
 def phrase_scores(
@@ -238,7 +267,8 @@ def phrase_scores(
     reference: NDArray[np.float64],
     reference_size: float | int,
     n_content: NDArray[np.float64],
-    generic: NDArray[np.bool_],
+    factors: NDArray[np.float64],
+    lift_power: float = LIFT_POWER,
 ) -> NDArray[np.float64]:
     """Relevance of every phrase to a group (see the module docstring); -inf when unusable."""
     if size <= 0 or reference_size <= 0:
@@ -247,32 +277,8 @@ def phrase_scores(
     rate = (reference + 1.0) / (reference_size + 1.0)  # smoothed: a phrase only this group writes
     lift = coverage / rate
     usable = (counts >= max(MIN_COUNT, MIN_COVERAGE * size)) & (lift >= MIN_LIFT)
-    score = coverage * np.log(np.maximum(lift, 1.0)) ** LIFT_POWER * (1.0 + LENGTH_BONUS * (n_content - 1.0))
-    score = np.where(generic, score * GENERIC_FACTOR, score)
-    return np.where(usable, score, -np.inf)
-
-
-def pick_phrases(
-    scores: NDArray[np.float64],
-    counts: PhraseCounts,
-    how_many: int,
-    taken: list[frozenset[str]],
-) -> list[str]:
-    """The `how_many` best phrases, none repeating a content lemma of an earlier one, nor
-    a part of a label already given: `taken` holds their content lemmas, and grows with the
-    phrases chosen here ("mind" is no label beside "peace of mind")."""
-    chosen: list[str] = []
-    used: set[str] = set()
-    for phrase in np.argsort(-scores, kind="stable").tolist():
-        if len(chosen) >= how_many or not np.isfinite(scores[phrase]):
-            break
-        content = counts.content[phrase]
-        if content & used or any(content <= other for other in taken):
-            continue
-        chosen.append(counts.phrases[phrase])
-        used |= content
-        taken.append(content)
-    return chosen
+    score = coverage * np.log(np.maximum(lift, 1.0)) ** lift_power * (1.0 + LENGTH_BONUS * (n_content - 1.0))
+    return np.where(usable, score * factors, -np.inf)
 
 
 def content_sizes(counts: PhraseCounts) -> NDArray[np.float64]:
@@ -283,3 +289,50 @@ def content_sizes(counts: PhraseCounts) -> NDArray[np.float64]:
 def generic_flags(counts: PhraseCounts, generic: Collection[str]) -> NDArray[np.bool_]:
     """True for the phrases whose content lemmas are all generic words."""
     return np.asarray([bool(c) and c.issubset(generic) for c in counts.content], dtype=np.bool_)
+
+
+@functools.cache
+def parts_of_speech(language: str | None) -> dict[str, frozenset[str]]:
+    """spaCy's lemma index for `language` ("noun", "verb", "adj", "adv" -> the words it
+    lists), empty when spacy-lookups-data has none. It knows no context, so it only tells
+    which parts of speech a word can be."""
+    if not language:
+        return {}
+    try:
+        from spacy.lookups import load_lookups
+
+        lookups = load_lookups(language, ["lemma_index"], strict=False)
+    except (ImportError, ValueError, OSError):
+        return {}
+    if not lookups.has_table("lemma_index"):
+        return {}
+    table = lookups.get_table("lemma_index")
+    return {pos: frozenset(table.get(pos, ())) for pos in ("noun", "verb", "adj", "adv")}
+
+
+def bare_word(word: str, lemma: str, pos: dict[str, frozenset[str]], language: str | None) -> bool:
+    """True for a word that names nothing on its own: an inflected verb ("decided", "joined",
+    "annulée") or an adverb ("promptly", "rapidement"). A form the index also lists as a noun
+    ("waiting") or the plural of a noun ("claims") is kept. French verbs the index lacks
+    ("recevoir") are known by their infinitive ending."""
+    if not pos:
+        return False
+    plural = lemma in pos["noun"] and word.startswith(lemma) and word[len(lemma) :] in _PLURALS
+    if word in pos["noun"] or plural:
+        return False
+    if word in pos["adv"] and word not in pos["adj"]:
+        return True
+    infinitive = language in _INFINITIVES and lemma.endswith(_INFINITIVES[language])
+    return word != lemma and (lemma in pos["verb"] or (infinitive and lemma not in pos["noun"]))
+
+
+def bare_flags(counts: PhraseCounts, language: str | None) -> NDArray[np.bool_]:
+    """True for the one-word phrases that are a bare verb form or adverb (bare_word)."""
+    pos = parts_of_speech(language)
+    return np.asarray(
+        [
+            " " not in phrase and bare_word(phrase, head, pos, language)
+            for phrase, head in zip(counts.phrases, counts.heads, strict=True)
+        ],
+        dtype=np.bool_,
+    )
