@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.cluster.controlplane import NODE_NAME, ControlPlane
-from tests.support.e2e import API, KIND, condition, example, wait_runs, wait_status
+from tests.support.e2e import API, KIND, condition, example, wait_event, wait_runs, wait_status
 from tests.support.kube_client import ApiError, wait_for
 from tests.support.operator_harness import Stack, running_stack
 from tests.test_cluster_crd import as_yaml, examples_in
@@ -244,7 +244,7 @@ def test_a_foreign_configmap_with_the_dashboards_name_is_left_alone(stack: Stack
     )
     assert condition(obj, "DashboardReady")["reason"] == "DashboardConflict"
     assert name in condition(obj, "DashboardReady")["message"]
-    assert "DashboardConflict" in [e["reason"] for e in stack.client.events(ns, "backmarket-en")]
+    wait_event(stack, ns, "backmarket-en", "DashboardConflict")
     stack.client.delete(API, KIND, ns, "backmarket-en")
     wait_for(lambda: stack.client.get(API, KIND, ns, "backmarket-en") is None, 30, "finalized")
     kept = stack.client.get("v1", "ConfigMap", ns, name)

@@ -23,9 +23,9 @@ from tests.support.e2e import (
     example,
     get,
     posts_of,
-    reasons,
     runs_of,
     settle,
+    wait_event,
     wait_runs,
     wait_status,
 )
@@ -83,7 +83,8 @@ def test_create_makes_experiment_dashboard_run_and_status(stack: Stack, ns: str)
     assert status["history"][0]["runId"] == run.run_id and status["history"][0]["state"] == "success"
     assert "activeRun" not in status
     assert condition(obj, "RunSucceeded")["status"] == "True"
-    assert {"Triggered", "RunSucceeded"} <= set(reasons(stack, ns, "oneshot-demo"))
+    for reason in ("Triggered", "RunSucceeded"):
+        wait_event(stack, ns, "oneshot-demo", reason)
 
     daily = get(stack, ns, "backmarket-en")
     assert daily["status"]["phase"] == "Scheduled"
@@ -172,7 +173,7 @@ def test_a_run_already_in_airflow_is_followed_not_duplicated(stack: Stack, ns: s
         lambda o: (o.get("status", {}).get("activeRun") or {}).get("runId") == run_id,
         "follows the run",
     )
-    assert "AlreadyTriggered" in reasons(stack, ns, "oneshot-demo")
+    wait_event(stack, ns, "oneshot-demo", "AlreadyTriggered")
     assert len(runs_of(stack, ns)) == 1
     assert posts_of(stack, ns) == 1  # answered 409
 
@@ -259,7 +260,7 @@ def test_specs_only_the_model_rejects_get_a_permanent_condition(
     ready = condition(obj, "Ready")
     assert (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
     assert f"spec.{field}" in ready["message"]
-    assert "InvalidSpec" in reasons(stack, ns, "backmarket-en")
+    wait_event(stack, ns, "backmarket-en", "InvalidSpec")
 
     stack.client.patch(
         API,
@@ -318,7 +319,7 @@ def test_a_spec_pointing_outside_the_admins_allow_lists_never_runs(
     ready = condition(obj, "Ready")
     assert ready["status"] == "False" and ready["message"].startswith(f"not allowed: {field}:")
     assert "REVIEWOPS_ALLOWED_" in ready["message"]  # says who can change it
-    assert "NotAllowed" in reasons(stack, ns, "backmarket-en")
+    wait_event(stack, ns, "backmarket-en", "NotAllowed")
     stack.client.patch(
         API, KIND, ns, "backmarket-en", {"metadata": {"annotations": {"reviewops.io/run-now": "1"}}}
     )
@@ -352,8 +353,9 @@ def test_delete_honours_the_deletion_policy(stack: Stack, ns: str, policy: str) 
     if policy == "Retain":
         assert experiment.lifecycle_stage == "active"
         assert run.state == "queued"  # left to finish
-        assert "RunsLeftRunning" in reasons(stack, ns, "oneshot-demo")
+        wait_event(stack, ns, "oneshot-demo", "RunsLeftRunning")
     else:
         assert experiment.lifecycle_stage == "deleted"
         assert run.state == "failed"  # cancelled
-        assert {"RunCancelled", "ExperimentDeleted"} <= set(reasons(stack, ns, "oneshot-demo"))
+        for reason in ("RunCancelled", "ExperimentDeleted"):
+            wait_event(stack, ns, "oneshot-demo", reason)

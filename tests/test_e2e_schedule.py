@@ -20,9 +20,9 @@ from tests.support.e2e import (
     condition,
     example,
     posts_of,
-    reasons,
     runs_of,
     settle,
+    wait_event,
     wait_runs,
     wait_status,
 )
@@ -53,8 +53,8 @@ def test_missed_windows_run_only_the_latest_slot_and_late_slots_are_skipped(
     clock.set(slot + dt.timedelta(minutes=2))  # the operator was "down" for 5 hours
     (run,) = wait_runs(stack, ns, 1)
     assert run.conf["analysis"]["slot"] == slot.strftime("%Y-%m-%dT%H:%M:%SZ")
-    missed = [e for e in stack.client.events(ns, "hourly") if e["reason"] == "MissedSlots"]
-    assert missed and "running only the latest" in missed[0]["message"]
+    missed = wait_event(stack, ns, "hourly", "MissedSlots")
+    assert "running only the latest" in missed[0]["message"]
     stack.airflow.complete_run(run.run_id, RESULT)
     wait_status(stack, ns, "hourly", lambda o: o["status"].get("phase") == "Succeeded", "slot run done")
 
@@ -67,7 +67,7 @@ def test_missed_windows_run_only_the_latest_slot_and_late_slots_are_skipped(
         lambda o: o["status"].get("lastScheduleTime") == late.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "late slot recorded",
     )
-    assert "MissedSchedule" in reasons(stack, ns, "hourly")
+    wait_event(stack, ns, "hourly", "MissedSchedule")
     assert len(runs_of(stack, ns)) == 1
     assert obj["status"]["nextScheduleTime"] == (late + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -178,7 +178,7 @@ def test_forbid_skips_a_slot_while_a_run_is_active(stack: Stack, ns: str, clock:
         ),
         "second slot considered",
     )
-    assert "SkippedConcurrent" in reasons(stack, ns, "hourly")
+    wait_event(stack, ns, "hourly", "SkippedConcurrent")
     assert obj["status"]["activeRun"]["runId"] == run.run_id
     assert obj["status"]["activeRun"]["state"] == "running"
     assert posts_of(stack, ns) == 1

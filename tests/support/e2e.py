@@ -83,8 +83,14 @@ def wait_runs(stack: Stack, ns: str, count: int, timeout: float = 30) -> list[Da
     return wait_for(enough, timeout, f"{count} run(s) in {ns}")
 
 
-def reasons(stack: Stack, ns: str, name: str) -> list[str]:
-    return [e["reason"] for e in stack.client.events(ns, name)]
+def wait_event(stack: Stack, ns: str, name: str, reason: str, timeout: float = 30) -> list[dict[str, Any]]:
+    """The object's Events with `reason`, once there is one. kopf posts Events in the
+    background: one may land just after the status patch or the DAG run it reports."""
+
+    def found() -> list[dict[str, Any]] | None:
+        return [e for e in stack.client.events(ns, name) if e["reason"] == reason] or None
+
+    return wait_for(found, timeout, f"a {reason} Event on {ns}/{name}")
 
 
 def settle(stack: Stack) -> None:
