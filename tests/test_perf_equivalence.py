@@ -82,8 +82,14 @@ def test_phrases_counted_with_numpy_are_the_per_document_counts() -> None:
     words = ["customer", "service", "great", "price", "fast", "delivery", "battery", "life", BREAK]
     corpus = [[rng.choice(words) for _ in range(rng.randint(0, 12))] for _ in range(2000)]
     corpus += [["customer", "service"]] * 50 + [[], [BREAK], ["solo"]]
+    # Rare words next to frequent ones: pairs that only the per-word count filter skips.
+    corpus += [["rare", f"word{i % 7}", "customer"] for i in range(30)]
+    vocabulary = list(dict.fromkeys(token for document in corpus for token in document))
     for needed in (3, 5, 40):
-        assert learn_phrases(corpus, min_count=needed).pairs == _phrases_reference(corpus, needed)
+        expected = _phrases_reference(corpus, needed)
+        assert learn_phrases(corpus, min_count=needed).pairs == expected
+        assert learn_phrases(corpus, min_count=needed, vocabulary=vocabulary).pairs == expected
+    assert ("rare", "word0") in _phrases_reference(corpus, 3)
     assert learn_phrases([]).pairs == frozenset()
 
 

@@ -73,32 +73,51 @@ def learn_phrases(
     *,
     min_count: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    vocabulary: Iterable[str] | None = None,
 ) -> PhraseModel:
     """Learn which word pairs of `corpus` (token lists with BREAK markers) are phrases.
 
     A pair is kept when it occurs at least `min_count` times (default: scaled with the number
-    of documents) and its NPMI reaches `threshold`.
+    of documents) and its NPMI reaches `threshold`. `vocabulary`, when the caller has it,
+    must hold every token of `corpus` (once each); it spares a pass over all the tokens.
     """
     needed = scaled_min_count(len(corpus)) if min_count is None else min_count
     # Counted on integer ids with numpy (one dict look-up per token, run in C by `map`); the
     # NPMI of the pairs frequent enough is then computed exactly as before, in Python floats.
-    lengths = np.fromiter(map(len, corpus), dtype=np.int64, count=len(corpus))
-    flat = list(itertools.chain.from_iterable(corpus))
-    words = list(dict.fromkeys(flat))
-    if not words:
+    # Memory is what limits a 1M-review run here: the tokens are walked twice rather than
+    # copied into one flat list, ids are 32-bit, and only pairs of two words that are each
+    # frequent enough are counted (a pair occurs at most as often as its rarer word).
+    word_id: dict[str, int] = dict.fromkeys(
+        itertools.chain.from_iterable(corpus) if vocabulary is None else vocabulary, 0
+    )
+    if not word_id:
         return PhraseModel([])
-    word_id = {word: i for i, word in enumerate(words)}
-    ids = np.fromiter(map(word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
-    unigrams = np.bincount(ids, minlength=len(words))
+    words = list(word_id)
+    word_id.update(zip(words, range(len(words)), strict=True))
+    lengths = np.fromiter(map(len, corpus), dtype=np.int64, count=len(corpus))
+    ids = np.fromiter(
+        map(word_id.__getitem__, itertools.chain.from_iterable(corpus)),
+        dtype=np.int32,
+        count=int(lengths.sum()),
+    )
     break_id = word_id.get(BREAK, -1)
+    del word_id
+    unigrams = np.bincount(ids, minlength=len(words))
     total = int(unigrams.sum()) - (int(unigrams[break_id]) if break_id >= 0 else 0)
     log_total = math.log(total) if total else 0.0
-    ends = np.cumsum(lengths)
     inside = np.ones(len(ids), dtype=bool)  # position i starts a pair within its document
-    inside[ends[lengths > 0] - 1] = False
-    starts = np.flatnonzero(inside[:-1]) if len(ids) > 1 else np.zeros(0, dtype=np.int64)
+    inside[np.cumsum(lengths)[lengths > 0] - 1] = False
+    candidate = unigrams >= needed
+    if break_id >= 0:
+        candidate[break_id] = False
+    first, second = ids[:-1], ids[1:]
+    inside = inside[:-1]
+    inside &= candidate[first]
+    inside &= candidate[second]
+    starts = np.flatnonzero(inside)
+    del inside
     size = len(words)
-    keys, counts = np.unique(ids[starts] * size + ids[starts + 1], return_counts=True)
+    keys, counts = np.unique(first[starts].astype(np.int64) * size + second[starts], return_counts=True)
     frequent = counts >= needed
     kept: list[tuple[str, str]] = []
     for key, count in zip(keys[frequent].tolist(), counts[frequent].tolist(), strict=True):

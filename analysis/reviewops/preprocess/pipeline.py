@@ -117,9 +117,13 @@ def prepare(
         for index, language in zip(position, choice.languages, strict=True)
     ]
     jobs = _batches(list(keys), options.lemmatize, stopwords, minor, pool_size)
-    encoded, levels = _tokenize(jobs, len(keys), pool_size, progress)
-    if len(reviews) > len(keys):
-        progress(len(reviews) - len(keys))
+    # What is no longer needed goes before the next peak: at 1M reviews each is ~100 MB.
+    distinct_count = len(keys)
+    del keys, masked, cleaned, inputs, observed, given, tag_of, position
+    encoded, levels = _tokenize(jobs, distinct_count, pool_size, progress)
+    del jobs
+    if len(reviews) > distinct_count:
+        progress(len(reviews) - distinct_count)
     tokens = _tokens(encoded, token_index, options.bigrams)
 
     warnings = _warnings(texts, counts, minor, levels, options.lemmatize, expected)
@@ -245,17 +249,24 @@ def _tokenize(
 
 
 def _tokens(encoded: list[str], token_index: list[int], bigrams: bool) -> list[list[str]]:
-    """Final token lists per review: phrases joined, markers gone, one list per review."""
+    """Final token lists per review: phrases joined, markers gone, one list per review.
+
+    Empties `encoded` (the caller's list: its strings are not needed afterwards).
+    """
     # One string object per distinct token, shared by every document that holds it (split
     # makes a new one per occurrence): at 1M reviews that is ~1 GB less. setdefault runs in C.
     canonical: dict[str, str] = {}
-    documents = [list(map(canonical.setdefault, parts, parts)) for parts in map(decode, encoded)]
-    del canonical
+    distinct = [list(map(canonical.setdefault, parts, parts)) for parts in map(decode, encoded)]
+    encoded.clear()
+    # Documents are replaced one by one, so the lists before and after never all coexist.
     if bigrams:
-        model = learn_phrases(documents)
-        distinct = [model.join(doc) for doc in documents]
+        model = learn_phrases(distinct, vocabulary=canonical)
+        del canonical
+        for index, document in enumerate(distinct):
+            distinct[index] = model.join(document)
     else:
-        distinct = [[token for token in doc if token != BREAK] for doc in documents]
+        for index, document in enumerate(distinct):
+            distinct[index] = [token for token in document if token != BREAK]
     # A repeated text gets its own copy of the token list, so no two reviews share a list.
     tokens: list[list[str]] = []
     used = [False] * len(distinct)

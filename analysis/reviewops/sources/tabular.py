@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Mapping, Sequence
 
 from reviewops.records import Problem, Review
@@ -216,12 +217,13 @@ class RowReader:
             text=text,
             rating=self._rating(row, line),
             title=invented_title(self._str("title", row), text),
-            language=(self._str("language", row) or "").strip().lower() or None,
+            # Fields that repeat across reviews share one string object (~150 B a review).
+            language=_shared((self._str("language", row) or "").strip().lower() or None),
             published=published,
             experienced=experienced.date() if experienced else None,
-            company=self._str("company", row) or self._page_company(row),
+            company=_shared(self._str("company", row) or self._page_company(row)),
             author=self._str("author", row),
-            country=self._str("country", row),
+            country=_shared(self._str("country", row)),
             reply=self._str("reply", row),
             verified=self._bool("verified", row),
             likes=self._int("likes", row),
@@ -292,3 +294,8 @@ class RowReader:
             return value
         text = str(value).strip() if value is not None else ""
         return int(text) if text.isdigit() else None
+
+
+def _shared(value: str | None) -> str | None:
+    """One string object for every review with this value (short, repeated values only)."""
+    return sys.intern(value) if value is not None and len(value) <= 64 else value

@@ -82,6 +82,10 @@ def choose_k(corpus: Corpus, candidates: list[int], seed: int) -> tuple[int, dic
     sample = corpus.sample(SELECTION_DOCUMENTS, seed)
     workers = _workers(len(candidates))
     if workers > 1:
+        # scikit-learn is imported here, before the fork: the workers inherit it and the final
+        # fit reuses it. Imported in each worker it cost ~2 s of CPU per process, three times.
+        import reviewops.topics.sklearn_models  # noqa: F401
+
         # Forked workers inherit the sample; each fit is the same as in-process (one BLAS
         # thread, same seed), so the scores do not depend on the number of workers.
         _SAMPLE, _SEED = sample, seed
