@@ -18,8 +18,9 @@ accepting runs and its old rows read as "no sub-themes".
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -189,12 +190,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _chunks(rows: Sequence[_Row], size: int = _CHUNK) -> Iterator[Sequence[_Row]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _chunks(rows: Iterable[_Row], size: int = _CHUNK) -> Iterator[list[_Row]]:
+    """`rows` in lists of `size`, taken as they come: a generator of 1M rows is never all built."""
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
-def _insert_many(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+def _insert_many(conn: Connection, table: Table, rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert tuples given in the table's column order, many rows per statement.
 
     On SQLite the rows go straight to the driver's executemany (values converted by the
@@ -210,11 +213,11 @@ def _insert_many(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]
         ]
         convert = [(i, p) for i, p in processors if p is not None]
         if convert:
-            rows = [_converted(row, convert) for row in rows]
+            rows = (_converted(row, convert) for row in rows)
         names = ", ".join(f'"{c.name}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
         for chunk in _chunks(rows, _DRIVER_CHUNK):
-            conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(chunk))
+            conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', chunk)
         return
     keys = [c.name for c in columns]
     for chunk in _chunks(rows):
@@ -240,18 +243,19 @@ def write_run(
 ) -> None:
     """Write one run in a single transaction, replacing any earlier rows of the same run id."""
     run_id = run_row["run_id"]
-    # Rows as tuples in column order: the two large tables go to the driver's executemany.
-    review_rows = [
+    # Rows as tuples in column order: the two large tables go to the driver's executemany,
+    # made as they are inserted (at 1M reviews the lists would hold ~0.5 GB).
+    review_rows = (
         (run_id, r.id, r.company, r.published, r.rating, r.language, r.title, r.text, r.origin)
         for r in review_list
-    ]
+    )
     subs = topic_result.sub_assignments or [-1] * len(topic_result.assignments)
-    score_rows = [
+    score_rows = (
         (run_id, r.id, label, float(score), int(topic), int(sub) if sub >= 0 else None)
         for r, label, score, topic, sub in zip(
             review_list, sentiment.labels, sentiment.scores, topic_result.assignments, subs, strict=True
         )
-    ]
+    )
     driver_rank = {d.topic_id: rank for rank, d in enumerate(insights.negative_drivers, start=1)}
     rising = {r.topic_id: r.change for r in insights.rising_topics}
     topic_rows = [
@@ -286,7 +290,7 @@ def write_run(
             _insert_many(conn, review_scores, score_rows)
             for table, rows in ((topics, topic_rows), (topic_terms, term_rows)):
                 for chunk in _chunks(rows):
-                    conn.execute(insert(table), list(chunk))
+                    conn.execute(insert(table), chunk)
     except SQLAlchemyError as exc:
         raise StoreError(
             f"cannot write run {run_id} to {redact_url(str(engine.url))}: {exc.__class__.__name__}: {exc}"
