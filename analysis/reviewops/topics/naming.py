@@ -29,6 +29,7 @@ from reviewops.topics.phrases import (
     bare_flags,
     content_sizes,
     count_phrases,
+    dangling_flags,
     generic_flags,
     phrase_scores,
     stem_words,
@@ -64,6 +65,8 @@ MIN_PREFIX = 4
 # it says what happened, not to what. A bare word that is one of the group's top terms with
 # weight RESCUE_WEIGHT or more keeps its score: "denied" names a theme of denials.
 BARE_FACTOR = 0.3
+# Score factor of a phrase cut off after an auxiliary ("colis a mis", phrases.dangling_flags).
+DANGLING_FACTOR = 0.3
 RESCUE_WEIGHT = 0.5
 # Lift counts once for a sub-theme against its parent (twice for a theme against the corpus,
 # phrases.LIFT_POWER): siblings share the parent's words, so lift there is rarely large and
@@ -119,6 +122,7 @@ def phrase_labels(
         return [None] * n_themes, [None] * len(parents)
     lengths = content_sizes(counts)
     factors = np.where(generic_flags(counts, generic), GENERIC_FACTOR, 1.0)
+    factors *= np.where(dangling_flags(counts, language), DANGLING_FACTOR, 1.0)
     bare = bare_flags(counts, language)
     theme_of = _review_groups(len(texts), corpus, themes)
     theme_counts = counts.group_counts(theme_of, n_themes)

@@ -55,6 +55,14 @@ LENGTH_BONUS = 1.5
 # general-praise theme: a specific subject, when there is one, names the theme better.
 GENERIC_FACTOR = 0.3
 
+# Forms of "have" that make a perfect tense (see dangling_flags).
+_PERFECT_AUXILIARIES = {
+    "en": frozenset({"has", "have", "had", "'ve"}),
+    "fr": frozenset({"ai", "as", "a", "avons", "avez", "ont", "avait", "avais", "avaient", "aurait"}),
+    "de": frozenset({"habe", "hast", "hat", "haben", "habt", "hatte", "hatten"}),
+    "es": frozenset({"he", "has", "ha", "hemos", "habéis", "han", "había"}),
+    "it": frozenset({"ho", "hai", "ha", "abbiamo", "avete", "hanno", "aveva"}),
+}
 # Infinitive endings of the languages whose verb index is incomplete.
 _INFINITIVES = {"fr": ("er", "ir", "oir", "re")}
 # Plural endings (English, French, Spanish, ...): "claims" is the noun, not "he claims".
@@ -199,7 +207,9 @@ def count_phrases(
         found: set[str] = set()
         for clause in reader.clauses(texts[row]):
             reader.phrases(clause, found)
-        indices.extend(ids.setdefault(form, len(ids)) for form in found)
+        # sorted: phrase ids, and so ties between equal scores, must not follow the set's
+        # order, which changes from one process to the next (string hashing is randomised)
+        indices.extend(ids.setdefault(form, len(ids)) for form in sorted(found))
         indptr.append(len(indices))
     by_form = sparse.csr_matrix(
         (np.ones(len(indices)), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
@@ -336,3 +346,13 @@ def bare_flags(counts: PhraseCounts, language: str | None) -> NDArray[np.bool_]:
         ],
         dtype=np.bool_,
     )
+
+
+def dangling_flags(counts: PhraseCounts, language: str | None) -> NDArray[np.bool_]:
+    """True for the phrases of several words that end on the word after a "have" auxiliary:
+    "colis a mis" (... ten days), "code promo a rendu" (... the price higher), "have
+    received". A perfect tense with "have" mostly takes an object, cut off here, so as a
+    label the phrase reads unfinished."""
+    auxiliaries = _PERFECT_AUXILIARIES.get(language or "", frozenset())
+    flags = [len(words) > 2 and words[-2] in auxiliaries for words in (p.split(" ") for p in counts.phrases)]
+    return np.asarray(flags, dtype=np.bool_)
