@@ -127,7 +127,7 @@ def write_outputs(
                 model_path,
             )
             summary["outputs"].update(
-                mlflow_tracking_uri=tracking_uri,
+                mlflow_tracking_uri=redact_url(tracking_uri),
                 mlflow_experiment_id=tracked.experiment_id,
                 mlflow_run_id=tracked.run_id,
                 sentiment_model_uri=tracked.model_uri,

@@ -117,6 +117,30 @@ def _cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _failure(tracking_uri: str, message: str) -> TrackingError:
+    """A TrackingError whose message shows no password of `tracking_uri`: it reaches task logs,
+    the run's summary and the operator's conditions."""
+    return TrackingError(hide_password(message, tracking_uri))
+
+
+def hide_password(text: str, url: str) -> str:
+    """`text` with the password written in `url` ("https://user:pw@host") replaced by ***,
+    wherever it appears, as written or percent-decoded (MLflow errors repeat the URL)."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return text
+    if not password:
+        return text
+    for secret in {password, unquote(password)}:
+        text = text.replace(f":{secret}@", ":***@")
+        if len(secret) >= 6:
+            text = text.replace(secret, "***")
+    return text
+
+
 def check_reachable(tracking_uri: str, timeout: float = 5.0) -> None:
     """Raise TrackingError at once when an http(s) MLflow server cannot be reached at all.
 
@@ -131,9 +155,10 @@ def check_reachable(tracking_uri: str, timeout: float = 5.0) -> None:
     try:
         requests.get(f"{tracking_uri.rstrip('/')}/health", timeout=(timeout, timeout * 2))
     except requests.RequestException as exc:
-        raise TrackingError(
+        raise _failure(
+            tracking_uri,
             f"MLflow at {tracking_uri} is not reachable: {_cause(exc)}. "
-            "Check REVIEWOPS_MLFLOW_TRACKING_URI / --tracking-uri, or pass --no-mlflow."
+            "Check REVIEWOPS_MLFLOW_TRACKING_URI / --tracking-uri, or pass --no-mlflow.",
         ) from exc
 
 
@@ -198,9 +223,10 @@ def log_analysis_run(
     except TrackingError:
         raise
     except Exception as exc:
-        raise TrackingError(
+        raise _failure(
+            tracking_uri,
             f"MLflow at {tracking_uri} failed: {exc.__class__.__name__}: {exc}. "
-            "Check REVIEWOPS_MLFLOW_TRACKING_URI / --tracking-uri, or pass --no-mlflow."
+            "Check REVIEWOPS_MLFLOW_TRACKING_URI / --tracking-uri, or pass --no-mlflow.",
         ) from exc
     return TrackedRun(experiment_id, mlflow_run_id, tracking_uri, model_uri)
 
@@ -257,8 +283,8 @@ def pin_alias(model_uri: str, tracking_uri: str) -> str:
     try:
         version = client.get_model_version_by_alias(match["name"], match["alias"])
     except Exception as exc:
-        raise TrackingError(
-            f"sentiment.modelUri {model_uri}: MLflow at {tracking_uri} cannot resolve it: {exc}"
+        raise _failure(
+            tracking_uri, f"sentiment.modelUri {model_uri}: MLflow at {tracking_uri} cannot resolve it: {exc}"
         ) from exc
     return f"models:/{match['name']}/{version.version}"
 
@@ -374,8 +400,8 @@ def register_model(
         for key, value in registration.run_tags().items():
             client.set_tag(mlflow_run_id, key, value)
     except Exception as exc:
-        raise TrackingError(
-            f"MLflow at {tracking_uri} could not register {model_uri} as {name}: {exc}"
+        raise _failure(
+            tracking_uri, f"MLflow at {tracking_uri} could not register {model_uri} as {name}: {exc}"
         ) from exc
     return registration
 
@@ -406,7 +432,8 @@ def tag_run(tracking_uri: str, mlflow_run_id: str, tags: dict[str, str]) -> None
         client = MlflowClient(tracking_uri=tracking_uri)
         client.log_batch(mlflow_run_id, tags=[RunTag(k, v) for k, v in tags.items()])
     except Exception as exc:
-        raise TrackingError(f"MLflow at {tracking_uri} could not tag run {mlflow_run_id}: {exc}") from exc
+        message = f"MLflow at {tracking_uri} could not tag run {mlflow_run_id}: {exc}"
+        raise _failure(tracking_uri, message) from exc
 
 
 def held_out_f1(summary: dict[str, Any]) -> float | None:

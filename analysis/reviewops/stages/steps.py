@@ -278,7 +278,9 @@ def _publish(ctx: StageContext) -> StageOutcome:
         )
         summary = outcome.summary
         _require_written(settings, conf, summary, outcome.warnings)
-        model = _model_results(conf, summary, sentiment.details, store.marker("sentiment"))
+        # the settings' URI: summary.json names it with any password hidden
+        tracking = settings.mlflow_tracking_uri or summary["outputs"].get("mlflow_tracking_uri")
+        model = _model_results(conf, summary, tracking, sentiment.details, store.marker("sentiment"))
         if model:
             summary["model_registry"] = model
         store.put_tree(out, "publish")
@@ -301,7 +303,11 @@ def _publish(ctx: StageContext) -> StageOutcome:
 
 
 def _model_results(
-    conf: RunConf, summary: dict[str, Any], details: dict[str, Any], marker: dict[str, Any]
+    conf: RunConf,
+    summary: dict[str, Any],
+    tracking_uri: str | None,
+    details: dict[str, Any],
+    marker: dict[str, Any],
 ) -> dict[str, Any]:
     """Register the trained model when the spec asks (spec.mlflow.registerModel), and say
     which model scored the run; {} when neither applies. Registration failures fail publish."""
@@ -314,7 +320,7 @@ def _model_results(
     )
 
     outputs = summary["outputs"]
-    tracking_uri, mlflow_run_id = outputs.get("mlflow_tracking_uri"), outputs.get("mlflow_run_id")
+    mlflow_run_id = outputs.get("mlflow_run_id")
     block: dict[str, Any] = {}
     try:
         if "model_uri" in marker:  # scored with a model from elsewhere (an alias pinned to a version)
