@@ -178,6 +178,26 @@ def test_a_run_already_in_airflow_is_followed_not_duplicated(stack: Stack, ns: s
     assert posts_of(stack, ns) == 1  # answered 409
 
 
+def test_a_run_left_by_another_object_of_the_same_name_is_not_followed(stack: Stack, ns: str) -> None:
+    # A deleted "oneshot-demo" (Retain) left its run; the new object has the same run id, another uid.
+    run_id = oneshot_run_id(AnalysisRef(ns, "oneshot-demo"), 1)
+    old = {"analysis": {"namespace": ns, "name": "oneshot-demo", "uid": "uid-of-the-deleted-object"}}
+    stack.airflow.add_run(DagRun("review_analysis", run_id, old, None))
+    stack.client.create(example("oneshot-demo.yaml", ns))
+    obj = wait_status(
+        stack,
+        ns,
+        "oneshot-demo",
+        lambda o: condition(o, "Scheduled").get("reason") == "RunConflict",
+        "Scheduled=False RunConflict",
+    )
+    assert "uid-of-the-deleted-object" in condition(obj, "Scheduled")["message"]
+    assert not (obj.get("status", {}).get("activeRun") or {}).get("runId")
+    wait_event(stack, ns, "oneshot-demo", "RunConflict")
+    assert stack.airflow.run(run_id).conf == old and stack.airflow.run(run_id).state == "queued"
+    assert len(runs_of(stack, ns)) == 1
+
+
 @pytest.mark.parametrize("mode", ["503", "hang"])
 def test_airflow_down_then_up_shows_a_condition_and_recovers(stack: Stack, ns: str, mode: str) -> None:
     stack.airflow.start_outage(mode)

@@ -69,6 +69,29 @@ def test_cancel_marks_an_active_run_failed_and_leaves_finished_ones(airflow: Fak
     assert airflow.run("done").state == "success"
 
 
+def _conf(uid: str) -> dict[str, object]:
+    return {"spec": {}, "analysis": {"namespace": "insights", "name": "bm", "uid": uid}}
+
+
+def test_a_run_of_another_object_with_the_same_id_is_neither_followed_nor_cancelled(
+    airflow: FakeAirflow,
+) -> None:
+    # "insights/bm" deleted and created again: same run ids, another uid
+    api = client(airflow)
+    assert api.trigger(RUN, _conf("uid-old")) is True
+    assert api.trigger(RUN, _conf("uid-old")) is False  # a retried trigger of the same object
+    with pytest.raises(ExternalError) as conflict:
+        api.trigger(RUN, _conf("uid-new"))
+    assert conflict.value.reason == "RunConflict" and not conflict.value.transient
+    assert "uid-old" in conflict.value.message and "Delete that run" in conflict.value.message
+    assert api.get_run(RUN).owner_uid == "uid-old"  # type: ignore[union-attr]
+    api.cancel(RUN, "uid-new")
+    assert airflow.run(RUN).state == "queued"  # another object's run is left alone
+    api.cancel(RUN, "uid-old")
+    assert airflow.run(RUN).state == "failed"
+    assert len(airflow.runs) == 1
+
+
 def test_an_expired_token_is_refreshed_transparently(airflow: FakeAirflow) -> None:
     airflow.token_ttl_seconds = 1
     api = client(airflow)

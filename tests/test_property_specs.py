@@ -471,7 +471,7 @@ class FakeAirflow(Oracle):
         state = self.data.draw(st.sampled_from(["queued", "running", "success", "failed", "up_for_retry"]))
         return RunInfo(run_id, state, self._time(), self._time())
 
-    def cancel(self, run_id: str) -> None:
+    def cancel(self, run_id: str, owner_uid: str | None = None) -> None:
         self._maybe_fail("Airflow")
 
     def failed_tasks(self, run_id: str) -> list[FailedTask]:
@@ -514,7 +514,7 @@ class Quiet:
     def get_run(self, run_id: str) -> RunInfo | None:
         return RunInfo(run_id, "success", None, None)
 
-    def cancel(self, run_id: str) -> None:
+    def cancel(self, run_id: str, owner_uid: str | None = None) -> None:
         return None
 
     def failed_tasks(self, run_id: str) -> list[FailedTask]:

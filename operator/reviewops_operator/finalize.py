@@ -41,7 +41,7 @@ def finalize(obj: ObjectView, deps: Deps) -> Farewell:
     if in_flight and policy is DeletionPolicy.DELETE:
         for run_id in in_flight:
             try:
-                deps.airflow.cancel(run_id)
+                deps.airflow.cancel(run_id, ref.uid)
                 out.notes.append(
                     Note("Normal", "RunCancelled", f"run {run_id} cancelled (deletionPolicy Delete)")
                 )

@@ -128,7 +128,7 @@ def _schedule(p: Pass, spec: ReviewAnalysisSpec) -> None:
     if trigger is not None:
         try:
             for run_id in decision.cancel:
-                p.deps.airflow.cancel(run_id)
+                p.deps.airflow.cancel(run_id, ref.uid)
                 if p.status.finish_run(run_id, FAILED, p.now) is not None:
                     p.notes.append(
                         Note(

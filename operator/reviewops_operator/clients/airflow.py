@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,7 @@ from reviewops_operator.clients.base import FAILED, TERMINAL_STATES, FailedTask,
 from reviewops_operator.errors import ExternalError, classify_http, unreachable
 
 SYSTEM = "Airflow"
+log = logging.getLogger(__name__)
 PUBLISH_TASK = "publish"
 RESULT_KEY = "return_value"
 
@@ -176,6 +178,19 @@ class AirflowRestClient:
             ),
         )
         if status == 409:
+            # Same id: ours (a retried trigger), unless it was started for another object,
+            # e.g. a deleted one of the same namespace and name: never follow someone else's run.
+            existing = self.get_run(run_id)
+            wanted = _owner_uid(conf)
+            if existing is not None and existing.owner_uid and wanted and existing.owner_uid != wanted:
+                raise ExternalError(
+                    SYSTEM,
+                    "RunConflict",
+                    f"DAG run {run_id} already exists in Airflow for another ReviewAnalysis (uid "
+                    f"{existing.owner_uid}, this one is {wanted}); it is left alone. Delete that run "
+                    "in Airflow or give this analysis another name",
+                    transient=False,
+                )
             return False
         if status not in (200, 201):
             raise self._fail(f"triggering run {run_id}", path, status, payload, dag_level=True)
@@ -200,12 +215,17 @@ class AirflowRestClient:
             state=str(payload.get("state") or "queued"),
             start_date=_parse_date(payload.get("start_date")),
             end_date=_parse_date(payload.get("end_date")),
+            owner_uid=_owner_uid(payload.get("conf")),
         )
 
-    def cancel(self, run_id: str) -> None:
-        """PATCH the run's state to failed, unless it already finished or does not exist."""
+    def cancel(self, run_id: str, owner_uid: str | None = None) -> None:
+        """PATCH the run's state to failed, unless it already finished, does not exist, or was
+        started for another object than `owner_uid`."""
         current = self.get_run(run_id)
         if current is None or current.state in TERMINAL_STATES:
+            return
+        if owner_uid and current.owner_uid and current.owner_uid != owner_uid:
+            log.warning("run %s belongs to uid %s, not %s: left alone", run_id, current.owner_uid, owner_uid)
             return
         path = f"/api/v2/dags/{self._dag_id}/dagRuns/{run_id}"
         body = self._models.DAGRunPatchBody(state=self._models.DagRunMutableStates(FAILED))
@@ -264,3 +284,10 @@ class AirflowRestClient:
             raise self._fail(f"reading the results of run {run_id}", path, status, payload)
         value = unwrap_xcom(payload.get("value"))
         return value if isinstance(value, dict) else None
+
+
+def _owner_uid(conf: object) -> str | None:
+    """conf.analysis.uid of a run's conf, when it has one."""
+    analysis = conf.get("analysis") if isinstance(conf, dict) else None
+    uid = analysis.get("uid") if isinstance(analysis, dict) else None
+    return uid if isinstance(uid, str) and uid else None

@@ -29,6 +29,7 @@ class RunInfo:
     state: str
     start_date: dt.datetime | None = None
     end_date: dt.datetime | None = None
+    owner_uid: str | None = None  # conf.analysis.uid: the ReviewAnalysis the run was started for
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +49,15 @@ class AirflowApi(Protocol):
     """Triggers and follows DAG runs of the analysis DAG."""
 
     def trigger(self, run_id: str, conf: dict[str, Any]) -> bool:
-        """Start run `run_id`; True if created, False if it already existed (409)."""
+        """Start run `run_id`; True if created, False if it already existed (409) for the same
+        object (conf.analysis.uid); ExternalError RunConflict when it exists for another one."""
 
     def get_run(self, run_id: str) -> RunInfo | None:
         """The run's state, or None when Airflow has no such run."""
 
-    def cancel(self, run_id: str) -> None:
-        """Mark a run failed so Airflow stops it; a finished or missing run is left alone."""
+    def cancel(self, run_id: str, owner_uid: str | None = None) -> None:
+        """Mark a run failed so Airflow stops it; a finished or missing run is left alone, and
+        so is a run started for another object than `owner_uid` (when given)."""
 
     def failed_tasks(self, run_id: str) -> list[FailedTask]:
         """The task instances that failed in a run (empty when none or unknown)."""
