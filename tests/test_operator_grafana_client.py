@@ -114,7 +114,8 @@ def test_unreachable_kubernetes_api_is_transient() -> None:
     assert caught.value.transient and "insights/" in caught.value.message
 
 
-def test_api_mode_creates_the_folder_and_overwrites_by_uid(httpserver: HTTPServer) -> None:
+def _grafana(httpserver: HTTPServer, boards: dict[str, dict[str, Any]]) -> list[tuple[str, str, Any, str]]:
+    """A Grafana that keeps dashboards by uid in `boards`; returns the requests it received."""
     received: list[tuple[str, str, Any, str]] = []
 
     def record(request: Request) -> Response:
@@ -123,27 +124,58 @@ def test_api_mode_creates_the_folder_and_overwrites_by_uid(httpserver: HTTPServe
         if request.path == "/api/folders":
             status = 200 if len(received) == 1 else 409  # second time: the folder exists
             return Response(json.dumps({"uid": body["uid"]}), status=status)
-        if request.method == "DELETE":
-            return Response("{}", status=404 if sum(r[0] == "DELETE" for r in received) > 1 else 200)
+        if request.path.startswith("/api/dashboards/uid/"):
+            uid = request.path.rsplit("/", 1)[-1]
+            if uid not in boards:
+                return Response(json.dumps({"message": "Dashboard not found"}), status=404)
+            if request.method == "DELETE":
+                del boards[uid]
+                return Response("{}")
+            return Response(json.dumps({"dashboard": boards[uid], "meta": {}}))
+        boards[body["dashboard"]["uid"]] = body["dashboard"]
         return Response(
             json.dumps({"uid": body["dashboard"]["uid"], "url": "/d/ro-abc/bm", "status": "success"})
         )
 
-    httpserver.expect_request("/api/folders").respond_with_handler(record)
-    httpserver.expect_request("/api/dashboards/db").respond_with_handler(record)
-    httpserver.expect_request("/api/dashboards/uid/ro-abc").respond_with_handler(record)
+    for path in ("/api/folders", "/api/dashboards/db", "/api/dashboards/uid/ro-abc"):
+        httpserver.expect_request(path).respond_with_handler(record)
+    return received
+
+
+def test_api_mode_creates_the_folder_and_overwrites_by_uid(httpserver: HTTPServer) -> None:
+    boards: dict[str, dict[str, Any]] = {}
+    received = _grafana(httpserver, boards)
     root = httpserver.url_for("/").rstrip("/")
     sink = ApiDashboards(root, "glsa_token")
     assert sink.ensure(REF, "ro-abc", "ReviewOps", MODEL) == f"{root}/d/ro-abc/bm"
     sink.ensure(REF, "ro-abc", "ReviewOps", MODEL)
+    assert boards["ro-abc"]["tags"] == ["reviewops"]  # the mark that the operator wrote it
     sink.remove(REF, "ro-abc")
     sink.remove(REF, "ro-abc")
+    assert boards == {}
     saved = [r for r in received if r[1] == "/api/dashboards/db"]
     assert len(saved) == 2
     payload = saved[0][2]
     assert payload["overwrite"] is True and payload["folderUid"] == folder_uid("ReviewOps")
     assert payload["dashboard"]["uid"] == "ro-abc" and payload["dashboard"]["id"] is None
     assert all(r[3] == "Bearer glsa_token" for r in received)
+
+
+def test_api_mode_never_overwrites_or_deletes_a_dashboard_it_did_not_make(httpserver: HTTPServer) -> None:
+    foreign = {"uid": "ro-abc", "title": "Finance KPIs", "tags": ["finance"], "panels": []}
+    boards: dict[str, dict[str, Any]] = {"ro-abc": dict(foreign)}
+    received = _grafana(httpserver, boards)
+    sink = ApiDashboards(httpserver.url_for("/").rstrip("/"), "glsa_token")
+    for attempt in (
+        lambda: sink.ensure(REF, "ro-abc", "ReviewOps", MODEL),
+        lambda: sink.remove(REF, "ro-abc"),
+    ):
+        with pytest.raises(ExternalError) as conflict:
+            attempt()
+        assert conflict.value.reason == "DashboardConflict" and not conflict.value.transient
+        assert "Finance KPIs" in conflict.value.message and REF.key in conflict.value.message
+    assert boards == {"ro-abc": foreign}
+    assert not [r for r in received if r[0] in ("DELETE",) or r[1] == "/api/dashboards/db"]
 
 
 def test_api_mode_reports_a_rejected_token_as_a_configuration_error(httpserver: HTTPServer) -> None:

@@ -9,6 +9,10 @@ A ConfigMap of that name that another analysis (or anybody) made is never change
 every write after the first is a JSON patch whose first operation tests the
 `reviewops.io/analysis-uid` label, so a foreign object fails the patch (422) and the analysis
 gets a `DashboardConflict` condition instead. No `get` permission is needed for that.
+
+API mode writes each dashboard at a uid hashed from the analysis' namespace and name, tagged
+`reviewops`; a dashboard found at that uid without the tag is somebody else's, and is neither
+overwritten nor deleted (`DashboardConflict` again).
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ FOLDER_ANNOTATION = "grafana_folder"
 ANALYSIS_LABEL = "reviewops.io/analysis"
 ANALYSIS_NAMESPACE_LABEL = "reviewops.io/analysis-namespace"
 ANALYSIS_UID_LABEL = "reviewops.io/analysis-uid"
+# The tag of every dashboard the operator writes through Grafana's API (the dashboards of
+# dashboards/ carry it): one without it at an analysis' uid is someone else's.
+OWNER_TAG = "reviewops"
 _MERGE_PATCH = "application/merge-patch+json"
 _JSON_PATCH = "application/json-patch+json"
 
@@ -227,8 +234,15 @@ class ApiDashboards:
             (200, 409, 412),
             json={"uid": parent, "title": folder},
         )
+        self._check_ours(ref, uid, "saving")
+        tags = [str(tag) for tag in dashboard.get("tags") or []]
         payload = {
-            "dashboard": {**dashboard, "uid": uid, "id": None},
+            "dashboard": {
+                **dashboard,
+                "uid": uid,
+                "id": None,
+                "tags": tags if OWNER_TAG in tags else [OWNER_TAG, *tags],
+            },
             "folderUid": parent,
             "overwrite": True,
             "message": f"reviewops-operator: {ref.key}",
@@ -241,8 +255,28 @@ class ApiDashboards:
             return f"{self._url}{path}"
         return dashboard_link(self._url, uid)
 
+    def _check_ours(self, ref: AnalysisRef, uid: str, doing: str) -> None:
+        """A dashboard already at `uid` that the operator did not write (no OWNER_TAG) is a
+        conflict: it is neither overwritten nor deleted. Absent is fine."""
+        found = self._send(
+            f"reading dashboard {uid} before {doing} it", "GET", f"/api/dashboards/uid/{uid}", (200, 404)
+        )
+        board = found.get("dashboard") if isinstance(found, dict) else None
+        if not isinstance(board, dict):  # 404 (Grafana answers a JSON message) or no body
+            return
+        if OWNER_TAG not in (board.get("tags") or []):
+            raise ExternalError(
+                "Grafana",
+                "DashboardConflict",
+                f"Grafana dashboard {uid} ({board.get('title')!r}) exists but was not made by the "
+                f"ReviewOps operator (no {OWNER_TAG!r} tag); nothing was changed: delete or move "
+                f"that dashboard, or rename the analysis {ref.key}",
+                transient=False,
+            )
+
     def remove(self, ref: AnalysisRef, uid: str) -> None:
-        """DELETE the dashboard by uid; 404 is fine."""
+        """DELETE the dashboard by uid if the operator made it; 404 is fine."""
+        self._check_ours(ref, uid, "deleting")
         self._send(
             f"deleting dashboard {uid} of {ref.key}", "DELETE", f"/api/dashboards/uid/{uid}", (200, 404)
         )
