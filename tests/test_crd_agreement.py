@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
@@ -386,6 +387,28 @@ def test_arbitrary_text_in_pattern_fields_gets_the_same_verdict(
         _set({"company": {"name": "X", "domain": "www.example.com"}}, path, [text] if in_list else text),
         f"{'.'.join(path)} = {text!r}",
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("mlflow", "experimentName"), "reviewops/ns/x\nINFO forged log line"),
+        (("mlflow", "experimentName"), "reviewops/ns/x "),
+        (("sentiment", "modelUri"), "models:/m/1\r\n"),
+        (("sentiment", "modelUri"), "/models/m.joblib\x00.txt"),
+        (("source", "path"), " /data/reviews.csv"),
+    ],
+)
+def test_names_and_locations_with_control_characters_or_edge_spaces_are_refused(
+    path: tuple[str, ...], value: str
+) -> None:
+    spec = _set({"company": {"name": "X"}, "source": {"type": "file", "path": "/data/x.csv"}}, path, value)
+    assert crd_verdict(spec)[0] is False
+    field = re.escape("spec." + ".".join(path))
+    with pytest.raises(SpecError, match=rf"^{field}: "):
+        parse_spec(spec)
+    # the same text without the control character or the edge space is a valid name
+    assert model_verdict(_set(spec, path, value.strip().split("\n")[0].split("\x00")[0]))[0] is True
 
 
 @pytest.mark.parametrize(

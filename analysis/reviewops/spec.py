@@ -43,6 +43,9 @@ TIMEZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$"
 # separated by "/", each with at least one character that is not a dot (no "." or ".."), no
 # backslash, no leading or trailing "/".
 FOLDER_PATTERN = r"^[^/\\]*[^/\\.][^/\\]*(/[^/\\]*[^/\\.][^/\\]*)*$"
+# A name or location written by hand: no control characters (a newline would forge a log line or
+# split a header), no space at either end (an invisible difference between two names).
+PLAIN_TEXT_PATTERN = r"^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
 _DOMAIN_REQUIRED = "is required when source.type is trustpilot (its page is trustpilot.com/review/<domain>)"
 MAX_SEED = 2**32 - 1  # numpy's and scikit-learn's seeds are 32-bit
 
@@ -149,7 +152,11 @@ class Source(_Model):
         default=None, description="Only reviews published on or after this date (YYYY-MM-DD)."
     )
     path: str | None = Field(
-        default=None, min_length=1, max_length=4096, description="File or folder to read (type: file)."
+        default=None,
+        min_length=1,
+        max_length=4096,
+        pattern=PLAIN_TEXT_PATTERN,
+        description="File or folder to read (type: file).",
     )
     format: FileFormat = Field(default=FileFormat.AUTO, description="File format (type: file).")
     columns: dict[str, str] = Field(
@@ -209,6 +216,7 @@ class Sentiment(_Model):
     model_uri: str | None = Field(
         default=None,
         max_length=2048,
+        pattern=PLAIN_TEXT_PATTERN,
         description="Reuse a trained model: a local path or an MLflow model URI (supervised).",
     )
     test_size: float = Field(
@@ -260,6 +268,7 @@ class MlflowOptions(_Model):
     experiment_name: str | None = Field(
         default=None,
         max_length=256,
+        pattern=PLAIN_TEXT_PATTERN,
         description=(
             "Experiment name (default: reviewops/<namespace>/<name>); in a cluster it is always "
             "under reviewops/<namespace>/, so one namespace cannot write into another's."
