@@ -198,6 +198,25 @@ def test_a_run_left_by_another_object_of_the_same_name_is_not_followed(stack: St
     assert len(runs_of(stack, ns)) == 1
 
 
+def test_an_experiment_that_another_team_made_is_left_alone(stack: Stack, ns: str) -> None:
+    # Somebody made the experiment this analysis would use, outside ReviewOps.
+    name = f"reviewops/{ns}/oneshot-demo"
+    foreign = MlflowClient(stack.mlflow_uri).create_experiment(name, tags={"team": "finance"})
+    stack.client.create(example("oneshot-demo.yaml", ns))
+    obj = wait_status(
+        stack,
+        ns,
+        "oneshot-demo",
+        lambda o: condition(o, "ExperimentReady").get("reason") == "ExperimentConflict",
+        "ExperimentReady=False ExperimentConflict",
+    )
+    assert "is not managed by ReviewOps" in condition(obj, "ExperimentReady")["message"]
+    wait_event(stack, ns, "oneshot-demo", "ExperimentConflict")
+    assert runs_of(stack, ns) == []  # no run logs into somebody else's experiment
+    experiment = MlflowClient(stack.mlflow_uri).get_experiment(foreign)
+    assert experiment.tags == {"team": "finance"} and experiment.lifecycle_stage == "active"
+
+
 @pytest.mark.parametrize("mode", ["503", "hang"])
 def test_airflow_down_then_up_shows_a_condition_and_recovers(stack: Stack, ns: str, mode: str) -> None:
     stack.airflow.start_outage(mode)

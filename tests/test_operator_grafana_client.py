@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -183,3 +184,32 @@ def test_api_mode_reports_a_rejected_token_as_a_configuration_error(httpserver: 
     with pytest.raises(ExternalError) as caught:
         ApiDashboards(httpserver.url_for("/").rstrip("/"), "bad").ensure(REF, "ro-abc", "ReviewOps", MODEL)
     assert caught.value.reason == "GrafanaAuthFailed" and not caught.value.transient
+
+
+def test_api_mode_reads_a_rotated_token_file_at_the_next_call(
+    httpserver: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewops_operator.runtime import build_runtime
+    from reviewops_operator.settings import Settings
+
+    received = _grafana(httpserver, {})
+    token_file = tmp_path / "token"
+    token_file.write_text("glsa_first\n", encoding="utf-8")
+    for key, value in {
+        "REVIEWOPS_AIRFLOW_URL": "http://127.0.0.1:1",
+        "REVIEWOPS_AIRFLOW_USERNAME": "admin",
+        "REVIEWOPS_AIRFLOW_PASSWORD": "x",
+        "REVIEWOPS_MLFLOW_TRACKING_URI": "http://127.0.0.1:1",
+        "REVIEWOPS_GRAFANA_MODE": "api",
+        "REVIEWOPS_GRAFANA_URL": httpserver.url_for("/").rstrip("/"),
+        "REVIEWOPS_GRAFANA_TOKEN_FILE": str(token_file),
+    }.items():
+        monkeypatch.setenv(key, value)
+    sink = build_runtime(Settings.from_env()).deps.dashboards
+    assert sink is not None
+    sink.ensure(REF, "ro-abc", "ReviewOps", MODEL)
+    token_file.write_text("glsa_rotated\n", encoding="utf-8")  # the mounted Secret, rotated: no restart
+    sink.ensure(REF, "ro-abc", "ReviewOps", MODEL)
+    tokens = [authorization for _, _, _, authorization in received]
+    assert tokens[0] == "Bearer glsa_first" and tokens[-1] == "Bearer glsa_rotated"
+    assert set(tokens) == {"Bearer glsa_first", "Bearer glsa_rotated"}
