@@ -265,7 +265,9 @@ def run_reviewops(name: str, path: Path, sentiment: str, work: Path, extra: Sequ
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     timings = summary["timings"]
     n = int(summary["reviews"])
-    stage_sum = sum(float(timings.get(s, 0.0)) for s in STAGES)
+    # `total` is the stages' wall time up to the outputs (sentiment and topics overlap); older
+    # summaries summed the stages there.
+    stage_sum = float(timings.get("total", 0.0)) + float(timings.get("outputs", 0.0))
     evaluation = summary["sentiment"].get("evaluation") or {}
     result.pop("stdout")
     return {

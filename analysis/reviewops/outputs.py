@@ -6,12 +6,14 @@ store or MLflow server costs a warning, never the figures already computed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reviewops.background import Background
 from reviewops.insights import Insights
 from reviewops.records import Prepared, SentimentResult, SourceResult, TopicResult
 from reviewops.spec import ReviewAnalysisSpec, experiment_name_for, spec_to_dict
@@ -88,25 +90,26 @@ def write_outputs(
     summary_path = out / "summary.json"
     _write_json(summary_path, summary)
 
-    clouds = write_wordclouds(summary, out / "wordclouds")
-    report_path = out / "report.html"
-    report_path.write_text(render_report(summary, source_result.reviews, clouds), encoding="utf-8")
-    summary["outputs"]["report"] = str(report_path)
-
-    if options.store_url != "":
-        store_url = options.store_url or sqlite_url(out / "reviewops.db")
+    store_url = None if options.store_url == "" else options.store_url or sqlite_url(out / "reviewops.db")
+    store: Background[None] | None = None
+    if store_url is not None:
+        url = store_url
+        # The store is written on a forked child while the report is drawn here (see background).
+        store = Background(
+            "store",
+            lambda _p: _write_store(
+                url, run_id, analysis, spec, summary, source_result, sentiment, topic_result, insights
+            ),
+            fork=options.workers != 1,
+        )
+    with store if store is not None else contextlib.nullcontext():
+        clouds = write_wordclouds(summary, out / "wordclouds")
+        report_path = out / "report.html"
+        report_path.write_text(render_report(summary, source_result.reviews, clouds), encoding="utf-8")
+        summary["outputs"]["report"] = str(report_path)
+    if store is not None and store_url is not None:
         try:
-            _write_store(
-                store_url,
-                run_id,
-                analysis,
-                spec,
-                summary,
-                source_result,
-                sentiment,
-                topic_result,
-                insights,
-            )
+            store.result()
             summary["outputs"]["store"] = redact_url(store_url)
         except Exception as exc:  # StoreError or a driver error: keep going, say so
             warnings.append(f"results store not written: {exc}")
