@@ -1,8 +1,8 @@
-"""Work on a forked child (reviewops.background) and the run stages that use it.
+"""Work on a forked child (reviewops.background) and the run steps that use it.
 
-Sentiment runs beside topics and the SQL store beside the report; what the user gets must be
-the same as in one process, and a failing or dying child must surface as a clear error (or,
-for the store, a warning), never as a hang or a silent gap.
+The SQL store is written beside the report, and label phrases are counted beside the topic
+fit; what the user gets must be the same as in one process, and a failing or dying child must
+surface as a clear error (or, for the store, a warning), never as a hang or a silent gap.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def _spec(path: Path) -> Any:
 
 
 @pytest.mark.slow
-def test_a_run_gives_the_same_results_with_sentiment_and_store_on_children(
+def test_a_run_gives_the_same_results_with_its_store_on_a_child(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = shared_data / "reviews" / "en_food_trustpilot.csv"
@@ -178,11 +178,6 @@ def test_a_run_gives_the_same_results_with_sentiment_and_store_on_children(
     for key in ("reviews", "sentiment", "topics", "negative_drivers", "rising_topics", "timeline"):
         assert _untimed(forked.summary[key]) == _untimed(alone.summary[key]), key
     assert forked.summary["outputs"]["store"].endswith("forked/reviewops.db")
-    assert (tmp_path / "forked" / "sentiment-model.joblib").is_file()  # saved by the child
-    # stages that overlap count once in the total
-    timings = forked.summary["timings"]
-    stages = ("load", "preprocess", "sentiment", "topics", "insights")
-    assert timings["total"] < sum(timings[s] for s in stages)
 
     from reviewops.store import count_rows, open_store
 

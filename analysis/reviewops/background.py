@@ -1,15 +1,17 @@
 """Work that runs beside the rest of a run, on a forked child process.
 
-A run is mostly one line of Python, so on a 2-core machine one core waits. Two pairs of steps
-do not need each other: sentiment and topics both start from the preprocessed reviews, and the
-SQL store and the report both start from the summary. The first of each pair runs on a forked
-child while the run goes on with the second, then takes the child's result.
+A run is mostly one line of Python, so on a 2-core machine one core often waits. Some steps do
+not need each other: the SQL store and the report both start from the summary; the phrases
+that theme labels are chosen from depend on the texts and the term matrix, not on the fitted
+model. The first of such a pair runs on a forked child while the run goes on with the second,
+then takes the child's result. (Sentiment beside topics was tried and dropped: the models'
+sentiment keeps both cores busy itself, so both stages only slowed down.)
 
 - The child inherits the data at no copying cost; `gc.freeze()` before the fork keeps its
   garbage collector from touching (and so copying) the parent's objects.
 - Its progress reaches the caller's progress function, and its result or exception comes back
   pickled; an exception is raised again in the caller with the child's traceback as a note.
-- It is not daemonic, so it may start worker processes of its own (the supervised model does).
+- It is not daemonic, so it may start worker processes of its own.
 - Where fork is unavailable or unsafe (Windows, macOS' default), in a daemonic process (which
   may not have children), or when the run asks for one process, the work runs in the calling
   process at once: the results are the same either way.

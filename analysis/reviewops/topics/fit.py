@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 from collections.abc import Collection, Sequence
 
@@ -9,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
+from reviewops.background import Background
 from reviewops.records import ProgressFn, TopicResult, no_progress
 from reviewops.spec import Topics
 from reviewops.topics.base import ALGORITHMS, FloatMatrix, TopicModel
@@ -22,6 +25,7 @@ from reviewops.topics.coherence import (
     top_term_ids,
 )
 from reviewops.topics.corpus import Corpus, build_corpus
+from reviewops.topics.phrases import PhraseCounts, count_phrases
 from reviewops.topics.select import choose_k
 from reviewops.topics.themes import Texts, build_themes
 
@@ -143,6 +147,38 @@ def _fit(
         )
     progress(len(tokens) - len(corpus))
     vectorized = time.perf_counter()
+    # The phrases that labels are chosen from depend on the texts and the corpus alone: they
+    # are counted on a forked child while k is chosen and the model fitted (see background).
+    phrases = (
+        Background(
+            "phrases",
+            lambda _p: count_phrases(
+                texts.texts,
+                corpus.rows,
+                language=texts.language,
+                vocabulary=corpus.vocabulary,
+                brands=texts.brands,
+                seed=options.seed,
+            ),
+        )
+        if texts.texts
+        else None
+    )
+    with phrases if phrases is not None else contextlib.nullcontext():
+        return _fit_corpus(tokens, corpus, options, algorithm, progress, texts, phrases, started, vectorized)
+
+
+def _fit_corpus(
+    tokens: Sequence[Sequence[str]],
+    corpus: Corpus,
+    options: Topics,
+    algorithm: str,
+    progress: ProgressFn,
+    texts: Texts,
+    phrases: Background[PhraseCounts] | None,
+    started: float,
+    vectorized: float,
+) -> TopicResult:
 
     limit = min(len(corpus), len(corpus.vocabulary))
     k_scores: dict[int, dict[str, float]] = {}
@@ -167,6 +203,8 @@ def _fit(
     weights = _doc_topics(model, fit_corpus, corpus, progress)
     assigned = time.perf_counter()
 
+    if phrases is not None:
+        texts = dataclasses.replace(texts, counts=phrases.result())
     # Theme 0 is the one most reviews are about.
     themes = build_themes(
         corpus,

@@ -110,14 +110,17 @@ def phrase_labels(
     brands: Collection[str],
     generic: Collection[str],
     seed: int,
+    counts: PhraseCounts | None = None,
 ) -> tuple[list[str | None], list[str | None]]:
     """(label per theme, label per sub-theme), None where no phrase qualifies.
 
     `themes` and `subthemes` give each corpus document's theme and sub-theme (-1 none).
+    `counts`: `count_phrases` of these texts and corpus, when already counted.
     """
-    counts = count_phrases(
-        texts, corpus.rows, language=language, vocabulary=corpus.vocabulary, brands=brands, seed=seed
-    )
+    if counts is None:
+        counts = count_phrases(
+            texts, corpus.rows, language=language, vocabulary=corpus.vocabulary, brands=brands, seed=seed
+        )
     if not counts.phrases:
         return [None] * n_themes, [None] * len(parents)
     lengths = content_sizes(counts)

@@ -29,6 +29,7 @@ from reviewops.topics.hierarchy import (
     merge_themes,
 )
 from reviewops.topics.naming import general_praise, phrase_labels, term_labels, unique
+from reviewops.topics.phrases import PhraseCounts
 from reviewops.topics.usefulness import GENERIC_WORDS
 
 
@@ -40,6 +41,8 @@ class Texts:
     texts: Sequence[str] = ()
     language: str | None = None
     brands: Collection[str] = ()
+    # The texts' phrases (phrases.count_phrases over the corpus), when counted beforehand.
+    counts: PhraseCounts | None = None
 
 
 @dataclass(slots=True)
@@ -144,6 +147,7 @@ def _labels(
         brands=texts.brands,
         generic=generic,
         seed=seed,
+        counts=texts.counts,
     )
     return (
         [p or t for p, t in zip(theme_phrases, theme_terms, strict=True)],
