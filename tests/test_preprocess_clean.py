@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewops.preprocess.clean import clean_text, display_text
 
@@ -69,3 +71,53 @@ def test_a_title_is_invented_only_up_to_a_word_boundary() -> None:
 def test_title_alone_or_missing() -> None:
     assert display_text("Top", "") == "Top"
     assert display_text(None, "Fine &amp; fast") == "Fine & fast"
+
+
+def _unguarded(text: str) -> str:
+    """clean_text with every pattern applied to every text (what its cheap tests skip)."""
+    import html
+    import unicodedata
+
+    from reviewops.preprocess import clean
+
+    text = unicodedata.normalize("NFC", text)
+    text = clean._INVISIBLE.sub("", clean._CONTROL.sub("", clean._EMOJI.sub(" ", text)))
+    text = html.unescape(html.unescape(text))
+    for pattern, replacement in (
+        (clean._TAG, " "),
+        (clean._EMAIL, " "),
+        (clean._URL, " "),
+        (clean._REPEATED_MARK, r"\1"),
+        (clean._REPEATED_SYMBOL, r"\1"),
+        (clean._DOTS, "..."),
+        (clean._WHITESPACE, " "),
+    ):
+        text = pattern.sub(replacement, text)
+    return clean._SPACE_BEFORE_MARK.sub(r"\1", text.strip())
+
+
+# Every whitespace character that Python's \s knows, doubled symbols, marks, markup, links,
+# e-mails, entities, emoji, accents and letters.
+_PIECES = st.sampled_from(
+    [
+        *" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2009\u2028\u3000\u200b\x00",
+        *",;:*~=#_+-!?.…",
+        "&amp;",
+        "&amp;amp;",
+        "<b>",
+        "a@b.com",
+        "http://x.fr/y",
+        "shop.com",
+        "👍🏽",
+        "e\u0301",
+        "é",
+        "ab",
+        "Z",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=30).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_the_cheap_tests_skip_only_patterns_that_would_change_nothing(text: str) -> None:
+    assert clean_text(text) == _unguarded(text)

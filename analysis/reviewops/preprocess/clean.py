@@ -37,6 +37,7 @@ _INVISIBLE = re.compile("[\u200b\u200c\u2060\ufeff]+")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]+")
 _REPEATED_MARK = re.compile(r"([!?])[!?]+")
 _REPEATED_SYMBOL = re.compile(r"([,;:*~=#_+-])\1+")
+_SYMBOL_PAIRS = tuple(symbol * 2 for symbol in ",;:*~=#_+-")
 _DOTS = re.compile(r"[.…]{2,}|…")
 # Only what needs changing: runs of whitespace, and single tabs/newlines.
 _WHITESPACE = re.compile(r"\s{2,}|[^\S ]")
@@ -73,10 +74,15 @@ def clean_text(text: str | None) -> str:
         text = _URL.sub(" ", text)
     if "!" in text or "?" in text:
         text = _REPEATED_MARK.sub(r"\1", text)
-    text = _REPEATED_SYMBOL.sub(r"\1", text)
+    if any(pair in text for pair in _SYMBOL_PAIRS):
+        text = _REPEATED_SYMBOL.sub(r"\1", text)
     if ".." in text or "…" in text:
         text = _DOTS.sub("...", text)
-    text = _WHITESPACE.sub(" ", text).strip()
+    # Whitespace other than " " is never printable, so a printable text without "  " has
+    # nothing for the pattern to change (the test is C-level, the pattern ~2x the cost).
+    if "  " in text or not text.isprintable():
+        text = _WHITESPACE.sub(" ", text)
+    text = text.strip()
     # Removing a link or emoji can strand a comma or full stop ("see <link> ." -> "see .");
     # re-attach it. Spaces before "!?;:" stay: French typography wants them.
     if " ." in text or " ," in text:
