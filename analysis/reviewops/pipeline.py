@@ -119,7 +119,14 @@ def preprocess(
         brands=[spec.company.domain],
         progress=progress,
         workers=options.workers,
+        while_waiting=_import_topic_models,
     )
+
+
+def _import_topic_models() -> None:
+    """scikit-learn (~1.5 s of imports, which the topics stage needs), loaded while the
+    preprocessing workers tokenize."""
+    import reviewops.topics.sklearn_models  # noqa: F401
 
 
 def sentiment(

@@ -170,6 +170,11 @@ def _vocabulary(language: str) -> _Vocabulary:
     return _Vocabulary(language)
 
 
+def preload_vocabulary(language: str) -> None:
+    """Loads `language`'s vocabulary now (cached for the process), e.g. while workers work."""
+    _vocabulary(language)
+
+
 def _known(word: str, languages: Sequence[str]) -> bool:
     """Whether `word` is an ordinary word of one of `languages` (True when none has a vocabulary)."""
     vocabularies = [vocabulary for language in languages if (vocabulary := _vocabulary(language))]

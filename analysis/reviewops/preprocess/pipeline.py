@@ -16,6 +16,7 @@ Where the time goes and what is done about it:
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import multiprocessing
 import os
@@ -25,9 +26,10 @@ from contextlib import contextmanager
 from multiprocessing.pool import Pool
 from typing import TypeVar
 
-from reviewops.preprocess.brands import Brands, brand_labels, mask_brands
+from reviewops.preprocess.brands import Brands, brand_labels, mask_brands, preload_vocabulary
 from reviewops.preprocess.clean import display_text
 from reviewops.preprocess.language import (
+    MAIN_SHARE,
     OVERRIDE_WORDS,
     Guess,
     guess_language,
@@ -41,6 +43,8 @@ from reviewops.preprocess.tags import doubtful_tags, sampled
 from reviewops.preprocess.tokens import BREAK, Analyzer, Level, analyzer, decode, stopwords_for
 from reviewops.records import Prepared, ProgressFn, Review, no_progress
 from reviewops.spec import Preprocessing
+
+log = logging.getLogger(__name__)
 
 # Below this many distinct texts one process is faster than starting workers.
 PARALLEL_MIN = 4000
@@ -71,6 +75,7 @@ def prepare(
     progress: ProgressFn = no_progress,
     workers: int | None = None,
     brands: Sequence[str | None] = (),
+    while_waiting: Callable[[], None] | None = None,
 ) -> Prepared:
     """Clean, identify the language of, and tokenize `reviews` (results aligned by index).
 
@@ -92,7 +97,10 @@ def prepare(
     - warnings: what a user should know (unsupported languages, undetectable texts, ...).
 
     `progress` receives counts of reviews that sum to len(reviews). `workers` caps the worker
-    processes (default: the usable CPUs, one process for small corpora).
+    processes (default: the usable CPUs, one process for small corpora). With workers, this
+    process is idle while they work, so it loads meanwhile what comes next: the spaCy data of
+    the languages the tags and `languages` name while texts are cleaned, and whatever
+    `while_waiting` loads (the next stage's imports) while they are tokenized.
     """
     expected = [code for code in map(normalize_language, languages or ()) if code]
     given = [normalize_language(review.language) for review in reviews]
@@ -102,7 +110,13 @@ def prepare(
     # must not remove "healthy" from "my dog is healthy".
     stopwords = stopwords_for(None, options.extra_stopwords)
 
-    cleaned = _clean_and_detect(inputs, tag_of, pool_size)
+    likely = _likely_languages(given, expected)
+
+    def load_languages() -> None:
+        for language in likely:
+            _preload(language, options.lemmatize, stopwords)
+
+    cleaned = _clean_and_detect(inputs, tag_of, pool_size, load_languages)
     texts = [cleaned[index][0] for index in position]
     observed, overridden = _observed(given, [cleaned[index][1] for index in position])
     choice = resolve_languages(observed, expected)
@@ -120,7 +134,7 @@ def prepare(
     # What is no longer needed goes before the next peak: at 1M reviews each is ~100 MB.
     distinct_count = len(keys)
     del keys, masked, cleaned, inputs, observed, given, tag_of, position
-    encoded, levels = _tokenize(jobs, distinct_count, pool_size, progress)
+    encoded, levels = _tokenize(jobs, distinct_count, pool_size, progress, while_waiting)
     del jobs
     if len(reviews) > distinct_count:
         progress(len(reviews) - distinct_count)
@@ -206,13 +220,33 @@ def _distinct_inputs(
     return inputs, position, tag_of
 
 
+def _likely_languages(given: Sequence[str | None], expected: Sequence[str]) -> list[str]:
+    """The languages the corpus will most likely be analysed in, before detection: the
+    expected ones and those of at least 5 % of the tags."""
+    tags = Counter(tag for tag in given if tag is not None)
+    frequent = [tag for tag, count in tags.most_common() if count >= MAIN_SHARE * len(given)]
+    return list(dict.fromkeys([*expected, *frequent]))
+
+
+def _preload(language: str, lemmatize: bool, stopwords: frozenset[str]) -> None:
+    """Loads (into their caches) the brand vocabulary and the analyzer of `language`."""
+    try:
+        preload_vocabulary(language)
+        analyzer(language, lemmatize, stopwords, True)
+    except Exception:  # a warm-up only: the load that needs it reports what is wrong
+        log.debug("preloading %s failed", language, exc_info=True)
+
+
 def _clean_and_detect(
-    inputs: list[_Input], tag_of: list[str | None], pool_size: int
+    inputs: list[_Input], tag_of: list[str | None], pool_size: int, while_waiting: Callable[[], None]
 ) -> list[tuple[str, Guess | None]]:
     """Cleaned text and Guess per input: untagged and sampled inputs first, then every other
-    input of a tag that the sample found wrong."""
+    input of a tag that the sample found wrong. `while_waiting` runs here while workers clean."""
     with _runner(pool_size, load_detector) as runner:
-        cleaned = [item for chunk in runner.map(_clean_chunk, _chunks(inputs, pool_size)) for item in chunk]
+        chunks = runner.map(_clean_chunk, _chunks(inputs, pool_size))
+        if runner.pooled:
+            while_waiting()
+        cleaned = [item for chunk in chunks for item in chunk]
         doubted = doubtful_tags(tag_of, [guess for _, guess in cleaned])
         redo = [
             i
@@ -228,9 +262,14 @@ def _clean_and_detect(
 
 
 def _tokenize(
-    jobs: list[tuple[list[int], _Batch]], count: int, pool_size: int, progress: ProgressFn
+    jobs: list[tuple[list[int], _Batch]],
+    count: int,
+    pool_size: int,
+    progress: ProgressFn,
+    while_waiting: Callable[[], None] | None,
 ) -> tuple[list[str], dict[str, Level]]:
-    """Encoded tokens of each distinct (text, language), and each language's Level."""
+    """Encoded tokens of each distinct (text, language), and each language's Level.
+    `while_waiting` runs here while workers tokenize."""
     encoded = [""] * count
     levels: dict[str, Level] = {}
 
@@ -240,6 +279,8 @@ def _tokenize(
 
     with _runner(pool_size, load_analyzers) as runner:
         done = runner.map(_tokenize_batch, [batch for _, batch in jobs])
+        if runner.pooled and while_waiting is not None:
+            while_waiting()
         for (ids, batch), (level, results) in zip(jobs, done, strict=True):
             levels[batch[0]] = level
             for key_id, result in zip(ids, results, strict=True):
@@ -350,6 +391,11 @@ class _Runner:
 
     def __init__(self, pool: Pool | None) -> None:
         self._pool = pool
+
+    @property
+    def pooled(self) -> bool:
+        """Whether `map` runs on workers (and this process is free meanwhile)."""
+        return self._pool is not None
 
     def map(self, function: Callable[[_In], _Out], items: Sequence[_In]) -> Iterator[_Out]:
         if self._pool is None:
