@@ -1,6 +1,6 @@
 """Work on a forked child (reviewops.background) and the run steps that use it.
 
-The SQL store is written beside the report, and label phrases are counted beside the topic
+The report is drawn beside the SQL store, and label phrases are counted beside the topic
 fit; what the user gets must be the same as in one process, and a failing or dying child must
 surface as a clear error (or, for the store, a warning), never as a hang or a silent gap.
 """
@@ -8,6 +8,7 @@ surface as a clear error (or, for the store, a warning), never as a hang or a si
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -167,7 +168,7 @@ def _spec(path: Path) -> Any:
 
 
 @pytest.mark.slow
-def test_a_run_gives_the_same_results_with_its_store_on_a_child(
+def test_a_run_gives_the_same_results_with_its_report_and_phrases_on_children(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = shared_data / "reviews" / "en_food_trustpilot.csv"
@@ -178,6 +179,12 @@ def test_a_run_gives_the_same_results_with_its_store_on_a_child(
     for key in ("reviews", "sentiment", "topics", "negative_drivers", "rising_topics", "timeline"):
         assert _untimed(forked.summary[key]) == _untimed(alone.summary[key]), key
     assert forked.summary["outputs"]["store"].endswith("forked/reviewops.db")
+    drawn = [
+        re.sub(r"stage timings: [^<]*", "", (tmp_path / name / "report.html").read_text("utf-8"))
+        for name in ("forked", "alone")
+    ]
+    assert drawn[0].count('<p class="quote">') >= 3  # the quoted reviews reached the child
+    assert drawn[0].replace("/forked/", "/alone/") == drawn[1]
 
     from reviewops.store import count_rows, open_store
 
@@ -189,7 +196,7 @@ def test_a_run_gives_the_same_results_with_its_store_on_a_child(
 
 
 @pytest.mark.slow
-def test_a_store_that_fails_on_its_child_is_a_warning_and_the_report_is_written(
+def test_a_store_that_fails_is_a_warning_and_the_report_is_still_written(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = shared_data / "reviews" / "en_food_trustpilot.csv"

@@ -501,8 +501,17 @@ def write_wordclouds(summary: dict[str, Any], folder: Path) -> dict[int, Path]:
     return out
 
 
+def quoted_reviews(summary: dict[str, Any], reviews: Sequence[Review]) -> list[Review]:
+    """The reviews the report quotes: the topics' representative ones and the recent negative."""
+    items = summary["topics"]["items"]
+    wanted = {rid for t in items for rid in t["representative_ids"]} | set(
+        summary["recent_negative_ids"][:10]
+    )
+    return [r for r in reviews if r.id in wanted]
+
+
 def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: dict[int, Path]) -> str:
-    """The report's HTML text."""
+    """The report's HTML text; `reviews` must hold those it quotes (see `quoted_reviews`)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
@@ -511,10 +520,7 @@ def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: di
     )
     items = summary["topics"]["items"]
     tones = topic_tones(summary)
-    wanted = {rid for t in items for rid in t["representative_ids"]} | set(
-        summary["recent_negative_ids"][:10]
-    )
-    by_id = {r.id: r for r in reviews if r.id in wanted}
+    by_id = {r.id: r for r in quoted_reviews(summary, reviews)}
     multilingual = len(summary["languages"]) > 1
     recent_negative = [
         {
