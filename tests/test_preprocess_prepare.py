@@ -133,9 +133,24 @@ def test_repeated_reviews_do_not_share_token_lists() -> None:
 def test_worker_processes_give_the_same_result() -> None:
     texts = [f"{text} Order {number}." for number in range(40) for text in ENGLISH]
     reviews = _reviews([*texts, GERMAN, "", JAPANESE])
-    alone = prepare(reviews, Preprocessing(), company_name="Back Market", workers=1)
-    pooled = prepare(reviews, Preprocessing(), company_name="Back Market", workers=2)
+    waited: list[int] = []
+    alone = prepare(
+        reviews,
+        Preprocessing(),
+        company_name="Back Market",
+        workers=1,
+        while_waiting=lambda: waited.append(1),
+    )
+    assert waited == []  # nothing to wait for in one process
+    pooled = prepare(
+        reviews,
+        Preprocessing(),
+        company_name="Back Market",
+        workers=2,
+        while_waiting=lambda: waited.append(2),
+    )
     assert pooled == alone
+    assert waited == [2]  # the next stage's loading ran once, while the workers tokenized
 
 
 def test_progress_counts_every_review_once() -> None:
