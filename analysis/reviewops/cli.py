@@ -224,7 +224,12 @@ def analyze(
     no_mlflow: NoMlflowOpt = False,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", metavar="N", min=1, help="Preprocessing processes (default: CPUs)."),
+        typer.Option(
+            "--workers",
+            metavar="N",
+            min=1,
+            help="Preprocessing processes (default: CPUs); 1 also draws the report in this process.",
+        ),
     ] = None,
     contact: Annotated[
         str | None,
