@@ -47,7 +47,8 @@ from reviewops.demo import generate
 from reviewops.records import LABELS, Evaluation
 from reviewops.sentiment import evaluate
 from reviewops.sentiment.french import score_french
-from reviewops.sentiment.model import OrdinalStackClassifier, macro_f1_index
+from reviewops.sentiment.model import OrdinalStackClassifier
+from reviewops.sentiment.offsets import macro_f1_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 42

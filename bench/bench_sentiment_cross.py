@@ -99,7 +99,8 @@ from reviewops.preprocess import prepare
 from reviewops.records import LABELS, Review, stars_to_label
 from reviewops.sentiment.base import score_to_label
 from reviewops.sentiment.lexicon import lexicon_scores
-from reviewops.sentiment.model import OrdinalStackClassifier, macro_f1_index, star_classes
+from reviewops.sentiment.model import OrdinalStackClassifier, star_classes
+from reviewops.sentiment.offsets import macro_f1_index
 from reviewops.spec import Preprocessing
 
 BOOTSTRAP = 1000

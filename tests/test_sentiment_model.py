@@ -15,7 +15,8 @@ from reviewops.sentiment import SentimentError, load_model, train_model
 from reviewops.sentiment import model as model_module
 from reviewops.sentiment import supervised as supervised_module
 from reviewops.sentiment.features import review_features, review_words
-from reviewops.sentiment.model import OrdinalStackClassifier, macro_f1_index
+from reviewops.sentiment.model import OrdinalStackClassifier
+from reviewops.sentiment.offsets import OFFSETS, macro_f1_index, tune_offsets
 from reviewops.sentiment.persist import FORMAT, FORMAT_VERSION, SentimentModel
 from reviewops.sentiment.supervised import EVAL_CAP, TRAIN_CAP, split_sizes
 from tests.support.sentiment import starred_reviews
@@ -139,8 +140,8 @@ def test_fast_transform_matches_scikit_learn() -> None:
 def _offsets_brute_force(log_proba: np.ndarray, y: np.ndarray) -> np.ndarray:
     """The original pair-by-pair search, as the reference."""
     best, best_offsets = -1.0, np.zeros(3)
-    for negative in model_module._OFFSETS:
-        for neutral in model_module._OFFSETS:
+    for negative in OFFSETS:
+        for neutral in OFFSETS:
             offsets = np.array([negative, neutral, 0.0])
             score = macro_f1_index(y, (log_proba + offsets).argmax(axis=1))
             if score > best + 1e-12:
@@ -149,14 +150,17 @@ def _offsets_brute_force(log_proba: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_vectorised_offset_search_finds_what_the_pairwise_search_finds(seed: int) -> None:
+@pytest.mark.parametrize("rounded", [False, True], ids=["continuous", "ties"])
+def test_vectorised_offset_search_finds_what_the_pairwise_search_finds(seed: int, rounded: bool) -> None:
     rng = np.random.default_rng(seed)
     y = rng.choice(3, size=400, p=[0.2, 0.05, 0.75]).astype(np.int64)
     logits = rng.normal(size=(400, 3)) + 1.5 * np.eye(3)[y]
     log_proba = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    if rounded:  # differences that are exact multiples of the grid step: ties everywhere
+        log_proba = np.round(log_proba, 1)
     expected = _offsets_brute_force(log_proba, y)
-    found = OrdinalStackClassifier._tune_offsets(log_proba, y)
-    assert found.tolist() == pytest.approx(expected.tolist())
+    found = tune_offsets(log_proba, y)
+    assert found.tolist() == expected.tolist()
     assert expected.tolist() != [0.0, 0.0, 0.0]  # the search had something to find
 
 

@@ -56,18 +56,16 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler, normalize
 from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
 
 from reviewops.records import LABELS, Label
 from reviewops.sentiment.features import review_features, review_words, word_prefix
 from reviewops.sentiment.forked import forked_pool, shared_state, worker_count
+from reviewops.sentiment.offsets import tune_offsets
 from reviewops.sentiment.valence import valence_columns
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-# Offsets tried for the negative and neutral log-probabilities (positive stays at 0), the
-# smallest first, so that among equally good offsets the search keeps the mildest.
-_OFFSETS = np.array(sorted(np.round(np.arange(-3.0, 3.01, 0.1), 2), key=abs))
 
 # Base models are fitted in threads: liblinear and scipy's sparse products release the GIL.
 # liblinear's random generator (it shuffles the dual coordinates) is one per process, so two
@@ -174,26 +172,6 @@ def star_classes(stars: Sequence[int] | IntArray) -> IntArray:
     return np.where(values <= 2, 0, np.where(values == 3, 1, 2)).astype(np.int64)
 
 
-def macro_f1_index(true: IntArray, pred: IntArray) -> float:
-    """Macro-F1 over the classes present in either array (fast, for the offset search)."""
-    confusion = np.bincount(true * 3 + pred, minlength=9).reshape(3, 3)
-    hits = np.diag(confusion).astype(np.float64)
-    totals = (confusion.sum(axis=0) + confusion.sum(axis=1)).astype(np.float64)
-    present = totals > 0
-    return float((2 * hits[present] / totals[present]).mean()) if present.any() else 0.0
-
-
-def _macro_f1_rows(confusions: IntArray) -> FloatArray:
-    """macro_f1_index for a stack of (g, 3, 3) confusion matrices at once."""
-    hits = np.diagonal(confusions, axis1=1, axis2=2).astype(np.float64)
-    totals = (confusions.sum(axis=1) + confusions.sum(axis=2)).astype(np.float64)
-    present = totals > 0
-    f1 = np.divide(2 * hits, totals, out=np.zeros_like(hits), where=present)
-    counts = present.sum(axis=1)
-    macro: FloatArray = np.divide(f1.sum(axis=1), counts, out=np.zeros(len(f1)), where=counts > 0)
-    return macro
-
-
 class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Texts + star ratings -> negative / neutral / positive (see the module docstring).
 
@@ -259,7 +237,7 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
         meta_folds = StratifiedKFold(min(5, int(counts.min())), shuffle=True, random_state=self.seed)
         out_of_fold = cross_val_predict(self.meta_, stacked, y, cv=meta_folds, method="predict_proba")
         self.meta_.fit(stacked, y)
-        self.offsets_ = self._tune_offsets(np.log(out_of_fold + 1e-9), y)
+        self.offsets_ = tune_offsets(np.log(out_of_fold + 1e-9), y)
         return x, valences
 
     def _features(self, texts: Sequence[str]) -> tuple[Any, FloatArray]:
@@ -373,15 +351,20 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
             return self._run_job(x, targets, folds, job)
 
         processes = worker_count(_FIT_THREADS) if x.shape[0] >= PROCESS_MIN_ROWS else 1
-        if processes > 1:
-            # SVM fits in threads take turns (_LIBLINEAR); in processes they run side by side.
-            with forked_pool((self, x, targets, folds), processes) as workers:
-                results = list(workers.imap(_run_forked_job, jobs, chunksize=1))
-        elif _FIT_THREADS > 1:
-            with ThreadPoolExecutor(_FIT_THREADS) as pool:
-                results = list(pool.map(run, jobs))
-        else:
-            results = [run(job) for job in jobs]
+        # One BLAS thread per fit, whichever way the fits run (forked workers inherit the
+        # limit), so that the model does not depend on the path taken: the ridge fits call
+        # BLAS, and two of them with two BLAS threads each on two cores ran 2.6x slower than
+        # one alone (OpenBLAS threads wait spinning); with one thread each, 1.0x.
+        with threadpool_limits(limits=1, user_api="blas"):
+            if processes > 1:
+                # SVM fits in threads take turns (_LIBLINEAR); in processes, side by side.
+                with forked_pool((self, x, targets, folds), processes) as workers:
+                    results = list(workers.imap(_run_forked_job, jobs, chunksize=1))
+            elif _FIT_THREADS > 1:
+                with ThreadPoolExecutor(_FIT_THREADS) as pool:
+                    results = list(pool.map(run, jobs))
+            else:
+                results = [run(job) for job in jobs]
         width = sum(result.shape[1] for (_, f), (result, _) in zip(jobs, results, strict=True) if f is None)
         stacked = np.zeros((x.shape[0], width))
         weights = np.zeros((x.shape[1], width))
@@ -434,27 +417,3 @@ class OrdinalStackClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[mi
             [log_prob[2] - log_prob[0], log_prob[1] - (log_prob[0] + log_prob[2]) / 2], axis=1
         )
         return np.asarray(contrasts, dtype=np.float64), np.zeros(2)
-
-    @staticmethod
-    def _tune_offsets(log_proba: FloatArray, y: IntArray) -> FloatArray:
-        """The (negative, neutral, 0) offsets with the best macro-F1, the mildest on ties.
-
-        Every neutral offset is scored at once for each negative offset: one bincount of the
-        (offset, true, predicted) triples instead of one macro-F1 per pair.
-        """
-        grid = _OFFSETS
-        neutral = log_proba[:, 1:2] + grid[None, :]
-        positive = log_proba[:, 2:3]
-        keys_base = y[:, None] * 3 + 9 * np.arange(len(grid))[None, :]
-        best, best_offsets = -1.0, np.zeros(3)
-        for negative in grid:
-            shifted = log_proba[:, 0:1] + negative
-            pred = np.where(
-                (shifted >= neutral) & (shifted >= positive), 0, np.where(neutral >= positive, 1, 2)
-            )
-            confusions = np.bincount((keys_base + pred).ravel(), minlength=9 * len(grid))
-            scores = _macro_f1_rows(confusions.reshape(len(grid), 3, 3))
-            k = int(scores.argmax())
-            if scores[k] > best + 1e-12:
-                best, best_offsets = float(scores[k]), np.array([negative, grid[k], 0.0])
-        return best_offsets
