@@ -120,6 +120,24 @@ def test_bad_rows_are_reported_with_file_and_line_and_only_textless_ones_skipped
     assert result.complete
 
 
+def test_a_rating_written_on_many_rows_is_read_or_refused_on_every_one(tmp_path: Path) -> None:
+    # ratings repeat from row to row: each row still gets its own value or its own note
+    path = write(
+        tmp_path,
+        "repeat.csv",
+        "id,text,rating\n"
+        + "".join(
+            f"{i},Review {i},{value}\n" for i, value in enumerate(["Rated 4 out of 5 stars", "4.5", "2"] * 3)
+        ),
+    )
+
+    result = read(path)
+
+    assert [r.rating for r in result.reviews] == [4, None, 2] * 3
+    assert [p.where for p in result.problems] == [f"{path}:{line}" for line in (3, 6, 9)]
+    assert all("'4.5' is not a whole number of stars" in p.message for p in result.problems)
+
+
 def test_exports_of_other_tools_are_understood(tmp_path: Path) -> None:
     # column names with spaces and capitals, stars written out, dates in words or as epochs
     path = write(
