@@ -88,16 +88,23 @@ class Insights:
     recent_negative_ids: list[str] = field(default_factory=list)
 
 
-def _month(d: dt.datetime) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
+def review_months(reviews: Sequence[Review]) -> list[str | None]:
+    """Each review's publication month, "YYYY-MM" (None without a date)."""
+    # isoformat always starts with the zero-padded year and month, and runs in C.
+    return [p.isoformat()[:7] if (p := r.published) is not None else None for r in reviews]
 
 
-def build_timeline(reviews: Sequence[Review], labels: Sequence[str]) -> list[PeriodPoint]:
-    """Monthly volume, mean stars and sentiment shares (reviews without a date are left out)."""
+def build_timeline(
+    reviews: Sequence[Review], labels: Sequence[str], months: Sequence[str | None] | None = None
+) -> list[PeriodPoint]:
+    """Monthly volume, mean stars and sentiment shares (reviews without a date are left out).
+
+    `months`: `review_months(reviews)`, when the caller has it already.
+    """
     by_month: dict[str, list[int]] = defaultdict(list)
-    for i, review in enumerate(reviews):
-        if review.published is not None:
-            by_month[_month(review.published)].append(i)
+    for i, month in enumerate(review_months(reviews) if months is None else months):
+        if month is not None:
+            by_month[month].append(i)
     points = []
     for period in sorted(by_month):
         idx = by_month[period]
@@ -142,13 +149,16 @@ def topic_insights(
     topics: TopicResult,
     *,
     representatives: int = 5,
+    months: Sequence[str | None] | None = None,
 ) -> list[TopicInsight]:
     """Size, share, stars, sentiment mix, impact, monthly trend and examples of each theme.
 
     Broad themes and sub-themes alike (in `topics.topics` order): a sub-theme's members are the
     reviews `sub_assignments` gives it, and its share is over all reviews with a theme too, so
-    shares of both levels read on one scale.
+    shares of both levels read on one scale. `months`: `review_months(reviews)`, if known.
     """
+    if months is None:
+        months = review_months(reviews)
     broad = _members(topics.assignments)
     sub = _members(topics.sub_assignments)
     assigned = sum(len(m) for m in broad.values()) or 1
@@ -161,7 +171,7 @@ def topic_insights(
         idx = (broad if topic.parent is None else sub).get(topic.id, [])
         ratings = [r for i in idx if (r := reviews[i].rating) is not None]
         mean = mean_stars(ratings)
-        trend = Counter(_month(p) for i in idx if (p := reviews[i].published) is not None)
+        trend = Counter(m for i in idx if (m := months[i]) is not None)
         result.append(
             TopicInsight(
                 id=topic.id,
@@ -228,7 +238,8 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
     ratings = [r.rating for r in reviews if r.rating is not None]
     shares = label_shares(sentiment.labels)
     dates = sorted(p for r in reviews if (p := r.published) is not None)
-    topic_list = topic_insights(reviews, sentiment, topics)
+    months = review_months(reviews)
+    topic_list = topic_insights(reviews, sentiment, topics, months=months)
     windows = review_windows(reviews)
     recent_negative = sorted(
         (i for i, label in enumerate(sentiment.labels) if label == "negative"),
@@ -244,7 +255,7 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
         first_date=dates[0].date().isoformat() if dates else None,
         last_date=dates[-1].date().isoformat() if dates else None,
         rating_distribution={star: ratings.count(star) for star in range(1, 6)},
-        timeline=build_timeline(reviews, sentiment.labels),
+        timeline=build_timeline(reviews, sentiment.labels, months),
         topics=topic_list,
         negative_drivers=negative_drivers(topic_list, sentiment, topics),
         rising_topics=rising_topics(reviews, topics, path_labels(topics), windows),

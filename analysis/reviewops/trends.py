@@ -80,7 +80,16 @@ def review_windows(reviews: Sequence[Review], length: int = RECENT_DAYS) -> Wind
 
 
 def _slots(reviews: Sequence[Review], windows: Windows) -> list[int | None]:
-    return [windows.slot(p.date()) if (p := r.published) is not None else None for r in reviews]
+    """`windows.slot` of each review's publication day (None without a date)."""
+    recent, previous = windows.recent_start, windows.previous_start  # once, not once a review
+    slots: list[int | None] = []
+    for review in reviews:
+        if (published := review.published) is None:
+            slots.append(None)
+        else:
+            day = published.date()
+            slots.append(0 if day >= recent else 1 if day >= previous else None)
+    return slots
 
 
 def path_labels(topics: TopicResult) -> dict[int, str]:
