@@ -7,6 +7,7 @@ workers, and SQLAlchemy's own insert. Plus the large-corpus generator's promises
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import itertools
 import math
@@ -17,9 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from reviewops.preprocess import documents as documents_module
+from reviewops.preprocess.documents import token_lists
 from reviewops.preprocess.phrases import learn_phrases
-from reviewops.preprocess.tokens import _CHUNK, BREAK, Analyzer
+from reviewops.preprocess.tokens import _CHUNK, BREAK, Analyzer, decode
 from reviewops.records import Review
 from tests.support.sentiment import starred_reviews
 
@@ -91,6 +96,49 @@ def test_phrases_counted_with_numpy_are_the_per_document_counts() -> None:
         assert learn_phrases(corpus, min_count=needed, vocabulary=vocabulary).pairs == expected
     assert ("rare", "word0") in _phrases_reference(corpus, 3)
     assert learn_phrases([]).pairs == frozenset()
+
+
+def _token_lists_reference(encoded: list[str], bigrams: bool, min_count: int | None) -> list[list[str]]:
+    """Decode each string, learn the phrases, join them document by document: the old path."""
+    documents = [decode(text) for text in encoded]
+    if not bigrams:
+        return [[token for token in document if token != BREAK] for document in documents]
+    model = learn_phrases(documents, min_count=min_count)
+    return [model.join(document) for document in documents]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "c", "dé", BREAK]), max_size=9), max_size=40),
+    st.booleans(),
+    st.integers(1, 4),
+)
+def test_token_lists_on_ids_are_the_per_document_join(
+    documents: list[list[str]], bigrams: bool, min_count: int
+) -> None:
+    # Few words, so phrases chain ("a b c" with a_b and b_c: joined left to right).
+    encoded = [" ".join(document) for document in documents]
+    expected = _token_lists_reference(encoded, bigrams, min_count)
+    assert token_lists(list(encoded), bigrams=bigrams, min_count=min_count) == expected
+
+
+@pytest.mark.shared_data
+def test_token_lists_on_real_reviews_and_across_blocks(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with (shared_data / "reviews/en_pet_insurance_trustpilot.csv").open(encoding="utf-8") as file:
+        texts = [row["text"] for row, _ in zip(csv.DictReader(file), range(3000), strict=False)]
+    english = Analyzer("en", lemmatize=True, extra_stopwords=frozenset())
+    encoded = english.encode(texts)
+    expected = _token_lists_reference(encoded, True, 3)
+    monkeypatch.setattr(documents_module, "BLOCK", 7)  # documents in blocks of 7
+    found = token_lists(list(encoded), bigrams=True, min_count=3)
+    assert found == expected
+    assert any("_" in token for document in found for token in document)  # phrases were joined
+    # Every occurrence of a token is one shared string object.
+    assert len({id(token) for document in found for token in document}) == len(
+        {token for document in found for token in document}
+    )
 
 
 def _encode_reference(analyzer: Analyzer, text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -302,6 +303,36 @@ def run_analysis(
     source_result: SourceResult | None = None,
 ) -> RunOutcome:
     """Run every stage and write every output; see RunOptions for the defaults."""
+    with fewer_collections():
+        return _run_stages(spec, options, stage, source_result)
+
+
+# The cyclic garbage collector's first threshold during a run (Python's default is 700). A
+# run allocates millions of objects that live until its end (reviews, token lists), and the
+# default thresholds made the collector walk all of them again and again: at 100k reviews
+# 2,234 young, 200 middle and 8 full collections took 1.6 s of the main process (its CPU
+# alone, not counting the workers); with 100,000: 14 young ones, 0.5 s. The run's data holds
+# no reference cycles, so memory does not grow for it (1M-review peak checked in bench/).
+RUN_GC_THRESHOLD = 100_000
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often inside the block; restores the thresholds."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], RUN_GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _run_stages(
+    spec: ReviewAnalysisSpec,
+    options: RunOptions,
+    stage: StageOpener,
+    source_result: SourceResult | None,
+) -> RunOutcome:
     options.out_dir.mkdir(parents=True, exist_ok=True)
     timer = _Timer()
 

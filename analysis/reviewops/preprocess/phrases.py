@@ -20,6 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from reviewops.preprocess.tokens import BREAK
 
@@ -102,7 +103,27 @@ def learn_phrases(
     )
     break_id = word_id.get(BREAK, -1)
     del word_id
-    unigrams = np.bincount(ids, minlength=len(words))
+    pairs = phrase_pairs(ids, lengths, len(words), break_id, needed, threshold)
+    return PhraseModel((words[first], words[second]) for first, second in pairs)
+
+
+def phrase_pairs(
+    ids: NDArray[np.int32],
+    lengths: NDArray[np.int64],
+    size: int,
+    break_id: int,
+    needed: int,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[tuple[int, int]]:
+    """The phrases of a corpus given as word ids (`size` words; BREAK is `break_id`, or -1).
+
+    `ids` holds every document's tokens one after the other, `lengths` how many each has. A
+    pair is kept when it occurs at least `needed` times inside documents and its NPMI reaches
+    `threshold`; returned as (first id, second id), in increasing order of first * size + second.
+    """
+    if not len(ids):
+        return []
+    unigrams = np.bincount(ids, minlength=size)
     total = int(unigrams.sum()) - (int(unigrams[break_id]) if break_id >= 0 else 0)
     log_total = math.log(total) if total else 0.0
     inside = np.ones(len(ids), dtype=bool)  # position i starts a pair within its document
@@ -116,10 +137,9 @@ def learn_phrases(
     inside &= candidate[second]
     starts = np.flatnonzero(inside)
     del inside
-    size = len(words)
     keys, counts = np.unique(first[starts].astype(np.int64) * size + second[starts], return_counts=True)
     frequent = counts >= needed
-    kept: list[tuple[str, str]] = []
+    kept: list[tuple[int, int]] = []
     for key, count in zip(keys[frequent].tolist(), counts[frequent].tolist(), strict=True):
         first_id, second_id = divmod(key, size)
         if break_id in (first_id, second_id):
@@ -132,5 +152,5 @@ def learn_phrases(
             - (math.log(int(unigrams[second_id])) - log_total)
         )
         if pmi / -log_joint >= threshold:
-            kept.append((words[first_id], words[second_id]))
-    return PhraseModel(kept)
+            kept.append((first_id, second_id))
+    return kept

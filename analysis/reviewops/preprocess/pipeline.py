@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from reviewops.preprocess.brands import Brands, brand_labels, mask_brands, preload_vocabulary
 from reviewops.preprocess.clean import display_text
+from reviewops.preprocess.documents import token_lists
 from reviewops.preprocess.language import (
     MAIN_SHARE,
     OVERRIDE_WORDS,
@@ -38,9 +39,8 @@ from reviewops.preprocess.language import (
     overriding_language,
     resolve_languages,
 )
-from reviewops.preprocess.phrases import learn_phrases
 from reviewops.preprocess.tags import doubtful_tags, sampled
-from reviewops.preprocess.tokens import BREAK, Analyzer, Level, analyzer, decode, stopwords_for
+from reviewops.preprocess.tokens import Analyzer, Level, analyzer, stopwords_for
 from reviewops.records import Prepared, ProgressFn, Review, no_progress
 from reviewops.spec import Preprocessing
 
@@ -294,20 +294,7 @@ def _tokens(encoded: list[str], token_index: list[int], bigrams: bool) -> list[l
 
     Empties `encoded` (the caller's list: its strings are not needed afterwards).
     """
-    # One string object per distinct token, shared by every document that holds it (split
-    # makes a new one per occurrence): at 1M reviews that is ~1 GB less. setdefault runs in C.
-    canonical: dict[str, str] = {}
-    distinct = [list(map(canonical.setdefault, parts, parts)) for parts in map(decode, encoded)]
-    encoded.clear()
-    # Documents are replaced one by one, so the lists before and after never all coexist.
-    if bigrams:
-        model = learn_phrases(distinct, vocabulary=canonical)
-        del canonical
-        for index, document in enumerate(distinct):
-            distinct[index] = model.join(document)
-    else:
-        for index, document in enumerate(distinct):
-            distinct[index] = [token for token in document if token != BREAK]
+    distinct = token_lists(encoded, bigrams=bigrams)
     # A repeated text gets its own copy of the token list, so no two reviews share a list.
     tokens: list[list[str]] = []
     used = [False] * len(distinct)
