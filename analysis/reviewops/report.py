@@ -17,6 +17,7 @@ from typing import Any
 
 from reviewops import __version__, plots
 from reviewops.records import Review
+from reviewops.summary import quoted_reviews
 from reviewops.trends import MIN_WINDOW_DAYS, MIN_WINDOW_REVIEWS, RECENT_DAYS
 
 _SNIPPET = 280
@@ -499,15 +500,6 @@ def write_wordclouds(summary: dict[str, Any], folder: Path) -> dict[int, Path]:
         if path is not None:
             out[topic["id"]] = path
     return out
-
-
-def quoted_reviews(summary: dict[str, Any], reviews: Sequence[Review]) -> list[Review]:
-    """The reviews the report quotes: the topics' representative ones and the recent negative."""
-    items = summary["topics"]["items"]
-    wanted = {rid for t in items for rid in t["representative_ids"]} | set(
-        summary["recent_negative_ids"][:10]
-    )
-    return [r for r in reviews if r.id in wanted]
 
 
 def render_report(summary: dict[str, Any], reviews: Sequence[Review], clouds: dict[int, Path]) -> str:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from reviewops.insights import Insights, TopicInsight
-from reviewops.records import Evaluation, Problem, SentimentResult, TopicResult
+from reviewops.records import Evaluation, Problem, Review, SentimentResult, TopicResult
 from reviewops.trends import Windows
 
 # 2: rising-topic periods are day windows; "comparison", "trend", "companies"
@@ -187,3 +187,15 @@ def compact_results(summary: dict[str, Any], top: int = 5) -> dict[str, Any]:
 
 def _jsonable(value: object) -> bool:
     return isinstance(value, str | int | float | bool | type(None) | list | dict)
+
+
+def quoted_reviews(summary: dict[str, Any], reviews: Sequence[Review]) -> list[Review]:
+    """The reviews the report quotes: the topics' representative ones and the recent negative.
+
+    Here, not in `report`, so that the run picks them without importing the plotting stack.
+    """
+    items = summary["topics"]["items"]
+    wanted = {rid for t in items for rid in t["representative_ids"]} | set(
+        summary["recent_negative_ids"][:10]
+    )
+    return [r for r in reviews if r.id in wanted]
