@@ -13,7 +13,7 @@ import pytest
 
 from reviewops.records import TopicResult
 from reviewops.spec import Topics
-from reviewops.topics import fit_topics
+from reviewops.topics import fit_topics, hierarchy
 from reviewops.topics.by_language import fit_topics_by_language
 from reviewops.topics.fit import REVIEWS_PER_TOPIC
 from reviewops.topics.phrases import stop_words
@@ -107,6 +107,18 @@ def test_same_seed_same_themes() -> None:
     assert [(t.label, t.parent) for t in first.topics] == [(t.label, t.parent) for t in second.topics]
     assert first.assignments == second.assignments
     assert first.sub_assignments == second.sub_assignments
+
+
+def test_sub_themes_fitted_in_threads_are_those_fitted_one_by_one(
+    result: TopicResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hierarchy, "_FIT_THREADS", 1)
+    texts, tokens = _corpus()
+    alone = fit_topics(tokens, Topics(num_topics=8), texts=texts, language="en", brands=[BRAND])
+    assert [(t.label, t.parent, t.terms) for t in alone.topics] == [
+        (t.label, t.parent, t.terms) for t in result.topics
+    ]
+    assert alone.sub_assignments == result.sub_assignments
 
 
 def test_auto_k_is_bounded_by_the_languages_review_count() -> None:
