@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from reviewops import pipeline
 from reviewops.background import Background, BackgroundError, can_fork
 from reviewops.pipeline import RunOptions, run_analysis
 from reviewops.records import ProgressFn
@@ -168,14 +169,28 @@ def _spec(path: Path) -> Any:
 
 
 @pytest.mark.slow
-def test_a_run_gives_the_same_results_with_its_report_and_phrases_on_children(
+def test_a_run_gives_the_same_results_with_its_report_phrases_and_model_on_children(
     shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source = shared_data / "reviews" / "en_food_trustpilot.csv"
     monkeypatch.setenv("REVIEWOPS_ALLOWED_FILE_ROOTS", str(source.parent))
+    monkeypatch.setattr(pipeline, "OVERLAP_MIN_REVIEWS", 0)  # the model is trained beside topics
+    children: list[str] = []
+
+    class Recorded(Background[Any]):
+        def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+            super().__init__(name, *args, **kwargs)
+            if self.forked:
+                children.append(name)
+
+    monkeypatch.setattr(pipeline, "Background", Recorded)
     spec = _spec(source)
     forked = run_analysis(spec, RunOptions(out_dir=tmp_path / "forked", mlflow=False, run_id="r1"))
+    assert children == ["sentiment"]  # (the report's child is made in outputs, not recorded)
     alone = run_analysis(spec, RunOptions(out_dir=tmp_path / "alone", mlflow=False, run_id="r1", workers=1))
+    assert children == ["sentiment"]
+    assert forked.summary["sentiment"]["evaluation"]["macro_f1"] > 0.5
+    assert (tmp_path / "forked" / "sentiment-model.joblib").is_file()  # saved by the child
     for key in ("reviews", "sentiment", "topics", "negative_drivers", "rising_topics", "timeline"):
         assert _untimed(forked.summary[key]) == _untimed(alone.summary[key]), key
     assert forked.summary["outputs"]["store"].endswith("forked/reviewops.db")

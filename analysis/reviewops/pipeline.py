@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reviewops.background import Background
 from reviewops.insights import Insights, compute_insights
 from reviewops.records import (
     Prepared,
@@ -314,6 +315,9 @@ def run_analysis(
 # alone, not counting the workers); with 100,000: 14 young ones, 0.5 s. The run's data holds
 # no reference cycles, so memory does not grow for it (1M-review peak checked in bench/).
 RUN_GC_THRESHOLD = 100_000
+# From this many reviews on, a trained sentiment model is fitted beside the topics (a fork
+# costs more than it saves on small runs).
+OVERLAP_MIN_REVIEWS = 5_000
 
 
 @contextlib.contextmanager
@@ -348,14 +352,28 @@ def _run_stages(
     with timer.measure("preprocess"), stage("preprocess", n) as p:
         prepared = preprocess(spec, reviews, options, p)
     prepared.warnings[:0] = source_warnings(source_result.problems)
-    method = sentiment_fallback(spec, reviews)[0].method  # the method that will run
-    # Sentiment stays beside topics, not on a child running at once: the models' sentiment
-    # keeps both cores busy itself, and measured side by side with topics both stages slowed
-    # down by as much as they overlapped (gen100k, saved model: same wall time, +10 s CPU).
-    with timer.measure("sentiment"), stage(f"sentiment ({method})", n) as p:
-        senti = sentiment(spec, reviews, prepared, options, p)
-    with timer.measure("topics"), stage(f"topics ({spec.topics.algorithm})", None) as p:
-        topic_result = topics(spec, prepared, p)
+    chosen = sentiment_fallback(spec, reviews)[0]  # the method that will run
+    method = chosen.method
+    # Training a model runs on a forked child while topics are fitted here: much of training
+    # is one process' work (features, meta-model, evaluation), which leaves a core to the
+    # topics. Other methods stay in turn: a saved model's labelling keeps both cores busy
+    # itself, and side by side with topics both stages slowed down by as much as they
+    # overlapped (gen100k, saved model: same wall time, +10 s CPU).
+    training = method == "supervised" and not chosen.model_uri and n >= OVERLAP_MIN_REVIEWS
+    with stage(f"sentiment ({method})", n) as sentiment_progress:
+        job: Background[SentimentResult] = Background(
+            "sentiment",
+            lambda p: sentiment(spec, reviews, prepared, options, p),
+            sentiment_progress,
+            fork=training and options.workers != 1,
+        )
+        with job:
+            if not job.forked:
+                senti = job.result()
+            with timer.measure("topics"), stage(f"topics ({spec.topics.algorithm})", None) as p:
+                topic_result = topics(spec, prepared, p)
+            senti = job.result()
+    timer.timings["sentiment"] = job.seconds
     with timer.measure("insights"):
         insights = compute_insights(reviews, senti, topic_result)
     # Wall time from the first stage: stages that overlap count once.
