@@ -21,7 +21,7 @@ from reviewops import pipeline
 from reviewops.background import Background, BackgroundError, can_fork
 from reviewops.pipeline import RunOptions, run_analysis
 from reviewops.records import ProgressFn
-from reviewops.spec import parse_spec
+from reviewops.spec import Sentiment, parse_spec
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="forked children are Linux-only")
 
@@ -166,6 +166,17 @@ def _spec(path: Path) -> Any:
             "mlflow": {"enabled": False},
         }
     )
+
+
+def test_only_a_model_trained_on_a_mid_sized_run_goes_beside_the_topics() -> None:
+    supervised, saved = Sentiment(method="supervised"), Sentiment(method="supervised", modelUri="m.joblib")
+    assert pipeline.trains_beside_topics(supervised, 100_000)
+    assert not pipeline.trains_beside_topics(
+        supervised, pipeline.OVERLAP_MIN_REVIEWS - 1
+    )  # fork not worth it
+    assert not pipeline.trains_beside_topics(supervised, 1_000_000)  # memory: trained in turn
+    assert not pipeline.trains_beside_topics(saved, 100_000)  # labelling keeps both cores busy
+    assert not pipeline.trains_beside_topics(Sentiment(method="ratings"), 100_000)
 
 
 @pytest.mark.slow

@@ -315,9 +315,23 @@ def run_analysis(
 # alone, not counting the workers); with 100,000: 14 young ones, 0.5 s. The run's data holds
 # no reference cycles, so memory does not grow for it (1M-review peak checked in bench/).
 RUN_GC_THRESHOLD = 100_000
-# From this many reviews on, a trained sentiment model is fitted beside the topics (a fork
-# costs more than it saves on small runs).
+# A trained sentiment model is fitted beside the topics from OVERLAP_MIN_REVIEWS reviews (a
+# fork costs more than it saves on small runs) up to OVERLAP_MAX_REVIEWS: the child and the
+# topics hold their memory at once, and the child copies the pages of the texts it reads
+# (peak PSS at 100k: 946 -> 1,301 MB; at 1M: 2,910 -> 3,795 MB, over the 3 GB a 1M run must
+# stay under). Larger runs train in turn.
 OVERLAP_MIN_REVIEWS = 5_000
+OVERLAP_MAX_REVIEWS = 400_000
+
+
+def trains_beside_topics(options: Sentiment, reviews: int) -> bool:
+    """Whether the sentiment stage runs on a child beside the topics: when it trains a model
+    on a run of OVERLAP_MIN_REVIEWS to OVERLAP_MAX_REVIEWS reviews."""
+    return (
+        options.method == "supervised"
+        and not options.model_uri
+        and OVERLAP_MIN_REVIEWS <= reviews <= OVERLAP_MAX_REVIEWS
+    )
 
 
 @contextlib.contextmanager
@@ -359,7 +373,9 @@ def _run_stages(
     # topics. Other methods stay in turn: a saved model's labelling keeps both cores busy
     # itself, and side by side with topics both stages slowed down by as much as they
     # overlapped (gen100k, saved model: same wall time, +10 s CPU).
-    training = method == "supervised" and not chosen.model_uri and n >= OVERLAP_MIN_REVIEWS
+    training = (
+        method == "supervised" and not chosen.model_uri and OVERLAP_MIN_REVIEWS <= n <= OVERLAP_MAX_REVIEWS
+    )
     with stage(f"sentiment ({method})", n) as sentiment_progress:
         job: Background[SentimentResult] = Background(
             "sentiment",
