@@ -90,6 +90,34 @@ def test_validate_and_help_do_not_import_the_nlp_stack_or_mlflow() -> None:
     assert "IMPORTED []" in done.stdout, done.stdout + done.stderr
 
 
+LEAVING = (
+    "import atexit, sys, threading, time\n"
+    "from reviewops.cli import leave\n"
+    "atexit.register(lambda: print('exit handler ran'))\n"
+    "threading.Thread(target=lambda: (time.sleep(0.3), print('thread finished'))).start()\n"
+    "sys.stdout.write('buffered output')\n"  # a pipe is block-buffered: lost unless flushed
+    "leave(eval(sys.argv[1]))\n"
+)
+
+
+@pytest.mark.parametrize(("code", "status"), [("None", 0), ("3", 3), ("'no such file'", 1)])
+def test_the_quick_exit_does_what_the_interpreter_would(code: str, status: int) -> None:
+    """`leave` skips the interpreter's teardown but still waits for threads, runs the exit
+    handlers, flushes the output and returns the status a SystemExit of `code` gives."""
+    done = subprocess.run([sys.executable, "-c", LEAVING, code], capture_output=True, text=True, check=False)
+    assert done.returncode == status, done
+    assert done.stdout.startswith("buffered output"), done.stdout
+    assert "thread finished" in done.stdout and "exit handler ran" in done.stdout
+    assert done.stderr == ("no such file\n" if status == 1 else ""), done.stderr
+
+
+def test_the_installed_command_reports_a_failure_status() -> None:
+    done = subprocess.run(
+        [REVIEWOPS, "validate", "/nonexistent/manifest.yaml"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode not in (0, None) and "manifest.yaml" in done.stdout + done.stderr, done
+
+
 # --- bad options end in a message, never a traceback ------------------------------------------------
 
 

@@ -7,10 +7,13 @@ Start-up stays light: `--help`, `--version` and `validate` import neither the NL
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import sys
+import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -388,10 +391,42 @@ def main() -> None:  # pragma: no cover - console entry point
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    try:
+        app()
+    except SystemExit as exc:  # typer always ends with one, carrying the status
+        leave(exc.code)
+    leave(0)
 
 
-__all__ = ["app", "main"]
+def leave(code: object) -> NoReturn:
+    """End the process the way the interpreter would, without tearing it down.
+
+    A run leaves millions of objects (reviews, tokens, spaCy tables, imported modules) that the
+    interpreter would free one by one on the way out: 0.7-0.9 s after a 100k-review analysis,
+    for nothing. So, as the interpreter does at exit: wait for the non-daemon threads, run the
+    exit handlers (logging, MLflow, multiprocessing), flush the output; then `os._exit`.
+    `code` is a SystemExit code: None or 0 for success, a number, or a message (status 1).
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (reviewops runs | head): as Python does,
+            status = status or 120  # a run that was fine ends with 120
+    os._exit(status)
+
+
+__all__ = ["app", "leave", "main"]
 
 if __name__ == "__main__":  # pragma: no cover
     main()
