@@ -5,10 +5,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
 from reviewops.insights import compute_insights
-from reviewops.store import StoreError, count_rows, open_store, read_run, review_scores, topics, write_run
+from reviewops.store import (
+    StoreError,
+    _sqlite_datetime,
+    count_rows,
+    open_store,
+    read_run,
+    review_scores,
+    topics,
+    write_run,
+)
 from tests.support.analysis import corpus
 from tests.support.servers import postgres_server
 
@@ -88,3 +99,22 @@ def test_unreachable_store_names_the_url_without_password() -> None:
     with pytest.raises(StoreError) as err:
         open_store("postgresql+psycopg://user:s3cret@127.0.0.1:1/db")
     assert "127.0.0.1:1" in str(err.value) and "s3cret" not in str(err.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    when=st.one_of(
+        st.datetimes(timezones=st.none() | st.timezones()),
+        st.dates(),
+    )
+)
+def test_review_dates_are_stored_as_sqlalchemy_stores_them(when: dt.date) -> None:
+    """The fast formatter writes SQLite dates byte for byte as SQLAlchemy's DateTime does, so
+    that SQLAlchemy (and Grafana's queries) read them back the same."""
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect()
+    expected = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    assert expected is not None
+    assert _sqlite_datetime(when) == expected(when)

@@ -18,6 +18,7 @@ accepting runs and its old rows read as "no sub-themes".
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
@@ -41,6 +42,7 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from reviewops.insights import Insights
@@ -209,7 +211,13 @@ def _insert_many(conn: Connection, table: Table, rows: Iterable[tuple[Any, ...]]
     if conn.dialect.name == "sqlite":
         dialect = conn.dialect
         processors = [
-            (i, c.type.dialect_impl(dialect).bind_processor(dialect)) for i, c in enumerate(columns)
+            (
+                i,
+                _sqlite_datetime
+                if isinstance(c.type, DateTime)
+                else c.type.dialect_impl(dialect).bind_processor(dialect),
+            )
+            for i, c in enumerate(columns)
         ]
         convert = [(i, p) for i, p in processors if p is not None]
         if convert:
@@ -222,6 +230,17 @@ def _insert_many(conn: Connection, table: Table, rows: Iterable[tuple[Any, ...]]
     keys = [c.name for c in columns]
     for chunk in _chunks(rows):
         conn.execute(insert(table), [dict(zip(keys, row, strict=True)) for row in chunk])
+
+
+def _sqlite_datetime(value: Any) -> Any:
+    """What SQLAlchemy's SQLite DateTime stores ("2025-01-02 03:04:05.000000", no zone), in
+    one C call: its own processor formats a dictionary per value (0.3 s at 100k reviews)."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return _SQLITE_DATETIME(value) if _SQLITE_DATETIME is not None else value
+
+
+_SQLITE_DATETIME = DateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
 
 
 def _converted(row: tuple[Any, ...], convert: Sequence[tuple[int, Any]]) -> tuple[Any, ...]:
