@@ -8,6 +8,7 @@ workers, and SQLAlchemy's own insert. Plus the large-corpus generator's promises
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewops.preprocess import documents as documents_module
-from reviewops.preprocess.documents import token_lists
+from reviewops.preprocess.documents import Gathered, WorkerWords, token_lists
 from reviewops.preprocess.phrases import learn_phrases
 from reviewops.preprocess.tokens import _CHUNK, BREAK, Analyzer, decode
 from reviewops.records import Review
@@ -120,6 +121,35 @@ def test_token_lists_on_ids_are_the_per_document_join(
     encoded = [" ".join(document) for document in documents]
     expected = _token_lists_reference(encoded, bigrams, min_count)
     assert token_lists(list(encoded), bigrams=bigrams, min_count=min_count) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "c", "dé", BREAK]), max_size=6), max_size=30),
+    st.integers(1, 3),
+    st.randoms(use_true_random=False),
+)
+def test_workers_word_ids_gathered_are_the_documents_tokens(
+    documents: list[list[str]], workers: int, rng: random.Random
+) -> None:
+    """Documents cut into parts in any order, each numbered by one of several workers (which
+    keep their numbering from part to part), come back as every document's tokens in order."""
+    encoded = [" ".join(document) for document in documents]
+    order = list(range(len(encoded)))
+    rng.shuffle(order)  # jobs are per language: a part's documents need not be consecutive
+    cuts = sorted(rng.sample(range(1, len(order)), min(len(order) - 1, rng.randint(0, 6)))) if order else []
+    numbering = [WorkerWords() for _ in range(workers)]
+    for words in numbering:  # numbered for an earlier run: forgotten when this run starts
+        words.part("earlier run", ["stale words"])
+    gathered = Gathered(len(encoded))
+    for part_documents in (order[a:b] for a, b in itertools.pairwise([0, *cuts, len(order)])):
+        worker = rng.randrange(workers)
+        part = numbering[worker].part("this run", [encoded[i] for i in part_documents])
+        gathered.add(part_documents, dataclasses.replace(part, worker=worker))
+    numbered = gathered.numbered()
+    bounds = [0, *itertools.accumulate(numbered.lengths.tolist())]
+    found = [[numbered.words[i] for i in numbered.ids[a:b]] for a, b in itertools.pairwise(bounds)]
+    assert found == [decode(text) for text in encoded]
 
 
 @pytest.mark.shared_data

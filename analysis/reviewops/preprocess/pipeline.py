@@ -20,6 +20,7 @@ import logging
 import math
 import multiprocessing
 import os
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from typing import TypeVar
 
 from reviewops.preprocess.brands import Brands, brand_labels, mask_brands, preload_vocabulary
 from reviewops.preprocess.clean import display_text
-from reviewops.preprocess.documents import token_lists
+from reviewops.preprocess.documents import Gathered, Numbered, Part, WorkerWords, numbered_token_lists
 from reviewops.preprocess.language import (
     MAIN_SHARE,
     OVERRIDE_WORDS,
@@ -62,8 +63,12 @@ _Out = TypeVar("_Out")
 # are detected; tagged ones when sampled to check their tag (see `tags`) and long enough
 # for detection to overrule it.
 _Input = tuple[str | None, str, bool]
-# A batch to tokenize: (language, lemmatize, extra stop words, use spaCy, cleaned texts).
-_Batch = tuple[str, bool, frozenset[str], bool, list[str]]
+# A batch to tokenize: (run, language, lemmatize, extra stop words, use spaCy, cleaned texts);
+# `run` tells a worker's word numbering (see `documents.WorkerWords`) that a new run began.
+_Batch = tuple[str, str, bool, frozenset[str], bool, list[str]]
+
+# This process' word numbering, when it tokenizes a batch (a worker's, or in-process).
+_WORDS = WorkerWords()
 
 
 def prepare(
@@ -134,11 +139,11 @@ def prepare(
     # What is no longer needed goes before the next peak: at 1M reviews each is ~100 MB.
     distinct_count = len(keys)
     del keys, masked, cleaned, inputs, observed, given, tag_of, position
-    encoded, levels = _tokenize(jobs, distinct_count, pool_size, progress, while_waiting)
+    numbered, levels = _tokenize(jobs, distinct_count, pool_size, progress, while_waiting)
     del jobs
     if len(reviews) > distinct_count:
         progress(len(reviews) - distinct_count)
-    tokens = _tokens(encoded, token_index, options.bigrams)
+    tokens = _tokens(numbered, token_index, options.bigrams)
 
     warnings = _warnings(texts, counts, minor, levels, options.lemmatize, expected)
     if overridden:
@@ -267,10 +272,10 @@ def _tokenize(
     pool_size: int,
     progress: ProgressFn,
     while_waiting: Callable[[], None] | None,
-) -> tuple[list[str], dict[str, Level]]:
-    """Encoded tokens of each distinct (text, language), and each language's Level.
+) -> tuple[Numbered, dict[str, Level]]:
+    """The tokens of each distinct (text, language) as word ids, and each language's Level.
     `while_waiting` runs here while workers tokenize."""
-    encoded = [""] * count
+    gathered = Gathered(count)
     levels: dict[str, Level] = {}
 
     def load_analyzers() -> None:
@@ -281,20 +286,17 @@ def _tokenize(
         done = runner.map(_tokenize_batch, [batch for _, batch in jobs])
         if runner.pooled and while_waiting is not None:
             while_waiting()
-        for (ids, batch), (level, results) in zip(jobs, done, strict=True):
-            levels[batch[0]] = level
-            for key_id, result in zip(ids, results, strict=True):
-                encoded[key_id] = result
+        for (ids, batch), (level, part) in zip(jobs, done, strict=True):
+            levels[batch[1]] = level
+            gathered.add(ids, part)
             progress(len(ids))
-    return encoded, levels
+    return gathered.numbered(), levels
 
 
-def _tokens(encoded: list[str], token_index: list[int], bigrams: bool) -> list[list[str]]:
-    """Final token lists per review: phrases joined, markers gone, one list per review.
-
-    Empties `encoded` (the caller's list: its strings are not needed afterwards).
-    """
-    distinct = token_lists(encoded, bigrams=bigrams)
+def _tokens(numbered: Numbered, token_index: list[int], bigrams: bool) -> list[list[str]]:
+    """Final token lists per review: phrases joined, markers gone, one list per review."""
+    distinct = numbered_token_lists(numbered, bigrams=bigrams)
+    del numbered
     # A repeated text gets its own copy of the token list, so no two reviews share a list.
     tokens: list[list[str]] = []
     used = [False] * len(distinct)
@@ -317,13 +319,13 @@ def _detect_chunk(texts: Sequence[str]) -> list[Guess]:
 
 
 def _analyzer_for(batch: _Batch) -> Analyzer:
-    language, lemmatize, stopwords, use_spacy, _ = batch
+    _, language, lemmatize, stopwords, use_spacy, _ = batch
     return analyzer(language, lemmatize, stopwords, use_spacy)
 
 
-def _tokenize_batch(batch: _Batch) -> tuple[Level, list[str]]:
+def _tokenize_batch(batch: _Batch) -> tuple[Level, Part]:
     tokenizer = _analyzer_for(batch)
-    return tokenizer.level, tokenizer.encode(batch[4])
+    return tokenizer.level, _WORDS.part(batch[0], tokenizer.encode(batch[5]))
 
 
 def _batches(
@@ -338,12 +340,13 @@ def _batches(
     for key_id, (_, language) in enumerate(keys):
         by_language.setdefault(language, []).append(key_id)
     size = _chunk_size(len(keys), pool_size)
+    run = uuid.uuid4().hex
     batches = []
     for language, ids in by_language.items():
         for start in range(0, len(ids), size):
             part = ids[start : start + size]
             texts = [keys[key_id][0] for key_id in part]
-            batch = (language, lemmatize, stopwords, language not in minor, texts)
+            batch = (run, language, lemmatize, stopwords, language not in minor, texts)
             batches.append((part, batch))
     return batches
 
