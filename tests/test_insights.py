@@ -82,3 +82,16 @@ def test_a_topic_one_negative_above_expectation_is_not_a_driver() -> None:
     topics = TopicResult("nmf", [Topic(i, f"t{i}", []) for i in range(3)], assignments, 0.0, "npmi", 1.0)
     drivers = negative_drivers(topic_insights(reviews, sentiment, topics), sentiment, topics)
     assert [d.topic_id for d in drivers] == [2]
+
+
+def test_latest_negative_reviews_are_the_20_newest_ties_in_file_order() -> None:
+    """The report's "latest complaints": the 20 newest negative reviews, newest first; reviews
+    of the same date in file order, undated ones last."""
+    reviews, sentiment, topics = corpus()  # 24 negative reviews, 3 or 6 sharing each date
+    reviews[-1].published = None
+    sentiment.labels[-1] = "negative"
+    ids = compute_insights(reviews, sentiment, topics).recent_negative_ids
+    negative = [r for r, label in zip(reviews, sentiment.labels, strict=True) if label == "negative"]
+    dated = sorted((r for r in negative if r.published), key=lambda r: r.published, reverse=True)  # type: ignore[arg-type,return-value]
+    assert ids == [r.id for r in [*dated, *(r for r in negative if not r.published)][:20]]
+    assert ids[0].startswith("b6-") and ids[:6] == [f"b6-{i}" for i in range(6)]

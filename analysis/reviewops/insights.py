@@ -7,6 +7,7 @@ cheap at 100k reviews and easy to check by hand.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -237,14 +238,16 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
     """Every insight of one analysis run."""
     ratings = [r.rating for r in reviews if r.rating is not None]
     shares = label_shares(sentiment.labels)
-    dates = sorted(p for r in reviews if (p := r.published) is not None)
+    dates = [p for r in reviews if (p := r.published) is not None]
+    first, last = (min(dates), max(dates)) if dates else (None, None)
     months = review_months(reviews)
     topic_list = topic_insights(reviews, sentiment, topics, months=months)
     windows = review_windows(reviews)
-    recent_negative = sorted(
+    # The 20 latest, as sorted(..., reverse=True)[:20] gives them (ties: earlier index first).
+    recent_negative = heapq.nlargest(
+        20,
         (i for i, label in enumerate(sentiment.labels) if label == "negative"),
         key=lambda i: reviews[i].published or dt.datetime.min.replace(tzinfo=dt.UTC),
-        reverse=True,
     )
     return Insights(
         reviews=len(reviews),
@@ -252,8 +255,8 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
         mean_rating=mean_stars(ratings),
         sentiment=shares,
         net_sentiment=net_sentiment(sentiment.labels),
-        first_date=dates[0].date().isoformat() if dates else None,
-        last_date=dates[-1].date().isoformat() if dates else None,
+        first_date=first.date().isoformat() if first else None,
+        last_date=last.date().isoformat() if last else None,
         rating_distribution={star: ratings.count(star) for star in range(1, 6)},
         timeline=build_timeline(reviews, sentiment.labels, months),
         topics=topic_list,
@@ -262,5 +265,5 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
         windows=windows,
         trend=net_trend(reviews, sentiment.labels, windows),
         companies=company_breakdown(reviews, sentiment, topics, windows),
-        recent_negative_ids=[reviews[i].id for i in recent_negative[:20]],
+        recent_negative_ids=[reviews[i].id for i in recent_negative],
     )
