@@ -70,6 +70,43 @@ def test_saved_model_round_trips_and_reports_agreement_on_another_dataset(tmp_pa
     assert isinstance(warnings, list) and any("fr (1)" in w for w in warnings)
 
 
+@pytest.mark.parametrize("forked", [True, False])
+def test_the_model_is_saved_while_workers_label_the_reviews(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    """With forked workers the model is written while they label (before their labels come
+    back); without, after labelling; either way the labels are the same."""
+    from reviewops.sentiment import persist, supervised
+
+    monkeypatch.setattr(persist, "PARALLEL_MIN", 10 if forked else 10**9)
+    events: list[str] = []
+    real_save = supervised.save_bundle
+
+    def save(model: persist.SentimentModel, path: Path) -> Path:
+        events.append("saved")
+        return real_save(model, path)
+
+    monkeypatch.setattr(supervised, "save_bundle", save)
+    # Reviews without stars: labelled by the workers (the others' labels are known from training).
+    unrated = [
+        Review(id=f"u{i}", text=f"{r.text} (order {i})")
+        for i, r in enumerate(starred_reviews(COUNTS, seed=4))
+    ]
+    reviews = starred_reviews(COUNTS, seed=3) + unrated
+    path = tmp_path / "model.joblib"
+    result = analyze_sentiment(
+        reviews,
+        prepared_for(reviews),
+        SUPERVISED,
+        save_model=path,
+        progress=lambda n: events.append("labelled"),
+    )
+    assert result.details["model_path"] == str(path) and events.count("saved") == 1
+    # (the training and held-out reviews' labels are known first: the other labels follow)
+    assert (events[-1] != "saved") is forked, events
+    assert load_model(str(path)).predict(prepared_for(reviews).texts)[0] == result.labels
+
+
 def test_reused_model_on_reviews_without_stars_has_no_evaluation(tmp_path: Path) -> None:
     path = tmp_path / "m.joblib"
     analyze_sentiment(

@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,12 +70,17 @@ class SentimentModel:
         return evaluation_from_dict(data) if data else None
 
     def predict(
-        self, texts: Sequence[str], progress: ProgressFn = no_progress
+        self,
+        texts: Sequence[str],
+        progress: ProgressFn = no_progress,
+        while_waiting: Callable[[], None] | None = None,
     ) -> tuple[list[Label], list[float]]:
         """Labels and scores in [-1, 1]; `progress` receives counts summing to len(texts).
 
         Each distinct text is labelled once (real review sets repeat "Great service!" a lot);
         progress counts the reviews that each chunk of distinct texts stands for.
+        `while_waiting` runs here while forked workers label (or after labelling, without
+        workers): work of this process that does not need the labels.
         """
         first: dict[str, int] = {}
         positions = [first.setdefault(text, len(first)) for text in texts]
@@ -105,12 +110,17 @@ class SentimentModel:
             if workers > 1:
                 pool = stack.enter_context(forked_pool(self.estimator, workers))
                 done: Iterator[tuple[list[Label], list[float]]] = pool.imap(_polarity_forked, chunks)
+                if while_waiting is not None:
+                    while_waiting()  # the workers are labelling meanwhile
+                    while_waiting = None
             else:
                 done = map(self.estimator.polarity, chunks)
             for batch, (chunk_labels, chunk_scores) in zip(batches, done, strict=True):
                 for i, label, score in zip(batch, chunk_labels, chunk_scores, strict=True):
                     labels[i], scores[i] = label, score
                 progress(sum(repeats[i] for i in batch))
+        if while_waiting is not None:
+            while_waiting()
         return [labels[i] for i in positions], [scores[i] for i in positions]
 
 

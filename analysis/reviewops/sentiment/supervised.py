@@ -151,7 +151,13 @@ def supervised(
             [prepared.languages[i] for i in starred],
             test_size=options.test_size,
         )
-    labels, scores = model.predict(prepared.texts, progress)
+    saved: list[Path] = []
+
+    def save() -> None:  # while forked workers label the reviews
+        if save_model is not None:
+            saved.append(save_bundle(model, save_model))
+
+    labels, scores = model.predict(prepared.texts, progress, while_waiting=save)
     warnings = version_warnings(model)
     unseen = Counter(lang for lang in prepared.languages if lang not in model.languages)
     if unseen:
@@ -184,6 +190,6 @@ def supervised(
         evaluation=evaluation,
         unseen_languages=list(unseen),
     )
-    if save_model is not None:
-        details["model_path"] = str(save_bundle(model, save_model))
+    if saved:
+        details["model_path"] = str(saved[0])
     return SentimentResult("supervised", labels, scores, evaluation, details)
