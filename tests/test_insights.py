@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from reviewops.insights import compute_insights
+import datetime as dt
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reviewops.insights import compute_insights, review_months
+from reviewops.records import Review
 from tests.support.analysis import corpus
 
 
@@ -95,3 +101,10 @@ def test_latest_negative_reviews_are_the_20_newest_ties_in_file_order() -> None:
     dated = sorted((r for r in negative if r.published), key=lambda r: r.published, reverse=True)  # type: ignore[arg-type,return-value]
     assert ids == [r.id for r in [*dated, *(r for r in negative if not r.published)][:20]]
     assert ids[0].startswith("b6-") and ids[:6] == [f"b6-{i}" for i in range(6)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.none() | st.datetimes(timezones=st.none() | st.timezones()), max_size=30))
+def test_review_months_are_the_dates_year_and_month(dates: list[dt.datetime | None]) -> None:
+    reviews = [Review(id=str(i), text="x", published=when) for i, when in enumerate(dates)]
+    assert review_months(reviews) == [when.isoformat()[:7] if when else None for when in dates]

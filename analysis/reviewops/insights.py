@@ -91,8 +91,19 @@ class Insights:
 
 def review_months(reviews: Sequence[Review]) -> list[str | None]:
     """Each review's publication month, "YYYY-MM" (None without a date)."""
-    # isoformat always starts with the zero-padded year and month, and runs in C.
-    return [p.isoformat()[:7] if (p := r.published) is not None else None for r in reviews]
+    # One string per month, made once: formatting each review's date (isoformat, with its
+    # time zone) took 0.4 s at 100k reviews; two attribute reads and a look-up do not.
+    names: dict[int, str] = {}
+    months: list[str | None] = []
+    for review in reviews:
+        if (p := review.published) is None:
+            months.append(None)
+            continue
+        name = names.get(key := p.year * 100 + p.month)
+        if name is None:
+            name = names[key] = f"{p.year:04d}-{p.month:02d}"
+        months.append(name)
+    return months
 
 
 def build_timeline(
@@ -128,12 +139,13 @@ def build_timeline(
 def _representatives(
     members: list[int], reviews: Sequence[Review], weights: Sequence[float] | None, n: int
 ) -> list[str]:
-    # The reviews most strongly about the topic; without weights, the longest ones.
+    # The reviews most strongly about the topic; without weights, the longest ones. (nsmallest
+    # is sorted(...)[:n], ties in member order, without sorting every member.)
     if weights is not None:
-        ranked = sorted(members, key=lambda i: -weights[i])
+        ranked = heapq.nsmallest(n, members, key=lambda i: -weights[i])
     else:
-        ranked = sorted(members, key=lambda i: -len(reviews[i].text))
-    return [reviews[i].id for i in ranked[:n]]
+        ranked = heapq.nsmallest(n, members, key=lambda i: -len(reviews[i].text))
+    return [reviews[i].id for i in ranked]
 
 
 def _members(assignments: Sequence[int]) -> dict[int, list[int]]:
