@@ -23,9 +23,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewops.preprocess import documents as documents_module
-from reviewops.preprocess.documents import Gathered, WorkerWords, token_lists
+from reviewops.preprocess.documents import token_lists
+from reviewops.preprocess.numbering import Gathered, WorkerWords
 from reviewops.preprocess.phrases import learn_phrases
-from reviewops.preprocess.tokens import _CHUNK, BREAK, Analyzer, decode
+from reviewops.preprocess.tokens import _CHUNK, BREAK, Analyzer, analyzer, decode
 from reviewops.records import Review
 from tests.support.sentiment import starred_reviews
 
@@ -123,33 +124,72 @@ def test_token_lists_on_ids_are_the_per_document_join(
     assert token_lists(list(encoded), bigrams=bigrams, min_count=min_count) == expected
 
 
+_PIECES = [
+    "the",
+    "battery",
+    "died",
+    "!!",
+    "don't",
+    "don’t",
+    "l'appli",
+    "3",
+    "2nd",
+    "e-mail",
+    ",",
+    "...",
+    "Great",
+    "service.",
+    "x",
+]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.lists(st.sampled_from(["a", "b", "c", "dé", BREAK]), max_size=6), max_size=30),
+    st.lists(st.lists(st.sampled_from(_PIECES), max_size=8).map(" ".join), max_size=30),
+    st.sampled_from([" ", "\n", "  \t"]),
     st.integers(1, 3),
     st.randoms(use_true_random=False),
 )
-def test_workers_word_ids_gathered_are_the_documents_tokens(
-    documents: list[list[str]], workers: int, rng: random.Random
+def test_workers_word_ids_gathered_are_the_encoded_tokens(
+    texts: list[str], space: str, workers: int, rng: random.Random
 ) -> None:
-    """Documents cut into parts in any order, each numbered by one of several workers (which
-    keep their numbering from part to part), come back as every document's tokens in order."""
-    encoded = [" ".join(document) for document in documents]
-    order = list(range(len(encoded)))
+    """Texts cut into parts in any order, each numbered by one of several workers (which keep
+    their numbering from part to part), come back as what `decode(encode(text))` gives: the
+    same tokens, runs of BREAKs made one, none first or last."""
+    texts = [text.replace(" ", space) for text in texts]
+    english = analyzer("en", True, frozenset())
+    order = list(range(len(texts)))
     rng.shuffle(order)  # jobs are per language: a part's documents need not be consecutive
     cuts = sorted(rng.sample(range(1, len(order)), min(len(order) - 1, rng.randint(0, 6)))) if order else []
     numbering = [WorkerWords() for _ in range(workers)]
     for words in numbering:  # numbered for an earlier run: forgotten when this run starts
-        words.part("earlier run", ["stale words"])
-    gathered = Gathered(len(encoded))
+        words.part("earlier run", english, ["stale words"])
+    gathered = Gathered(len(texts))
     for part_documents in (order[a:b] for a, b in itertools.pairwise([0, *cuts, len(order)])):
         worker = rng.randrange(workers)
-        part = numbering[worker].part("this run", [encoded[i] for i in part_documents])
+        part = numbering[worker].part("this run", english, [texts[i] for i in part_documents])
         gathered.add(part_documents, dataclasses.replace(part, worker=worker))
     numbered = gathered.numbered()
     bounds = [0, *itertools.accumulate(numbered.lengths.tolist())]
     found = [[numbered.words[i] for i in numbered.ids[a:b]] for a, b in itertools.pairwise(bounds)]
-    assert found == [decode(text) for text in encoded]
+    assert found == [decode(encoded) for encoded in english.encode(texts)]
+
+
+@pytest.mark.shared_data
+def test_workers_word_ids_on_real_reviews(shared_data: Path) -> None:
+    with (shared_data / "reviews/fr_banks_trustpilot.csv").open(encoding="utf-8") as file:
+        texts = [f"{row['Title']}. {row['Experience']}" for row in csv.DictReader(file)]
+    french = analyzer("fr", True, frozenset())
+    gathered = Gathered(len(texts))
+    words = WorkerWords()
+    for start in range(0, len(texts), 300):
+        documents = list(range(start, min(start + 300, len(texts))))
+        gathered.add(documents, words.part("run", french, [texts[i] for i in documents]))
+    numbered = gathered.numbered()
+    bounds = [0, *itertools.accumulate(numbered.lengths.tolist())]
+    found = [[numbered.words[i] for i in numbered.ids[a:b]] for a, b in itertools.pairwise(bounds)]
+    assert found == [decode(encoded) for encoded in french.encode(texts)]
+    assert sum(map(len, found)) > 20_000
 
 
 @pytest.mark.shared_data

@@ -9,16 +9,13 @@ documents at a time, instead of word by word in Python: splitting, counting and 
 all the documents that hold it (at 1M reviews that is ~1 GB less than a string per
 occurrence).
 
-The workers number the words themselves (`WorkerWords`): each sends its texts' tokens as an
-array of its own word ids, with the words it has not sent before, and `Gathered` maps them
-to the corpus' ids in document order. Arrays cost a fraction of what strings cost to send, and
-numbering the tokens is then the workers' work, on both cores, not the parent's.
+The tokenizing workers send word ids rather than strings (see `numbering`): a run's documents
+come here as a `Numbered`; `token_lists` takes encoded strings (used by tests and small calls).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import accumulate, islice, pairwise
 
 import numpy as np
@@ -102,69 +99,6 @@ def _ids(
     ids = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int32)
     new_words = list(islice(reversed(word_id), len(word_id) - before))[::-1]  # dicts keep order
     return new_words, ids, lengths
-
-
-@dataclass
-class Part:
-    """A worker's answer for some texts: their tokens in its own word ids, how many tokens each
-    text has, and the words it numbered since its previous answer (its ids len(before)...)."""
-
-    worker: int
-    new_words: list[str]
-    ids: IdArray
-    lengths: NDArray[np.int64]
-
-
-@dataclass
-class WorkerWords:
-    """One process' word numbering for one run (`run`: a new run starts a new numbering)."""
-
-    run: str = ""
-    number: dict[str, int] = field(default_factory=dict)
-
-    def part(self, run: str, encoded: list[str]) -> Part:
-        """`encoded` (one `Analyzer.encode` string per text) as a Part."""
-        if run != self.run:
-            self.run, self.number = run, {}
-        new_words, ids, lengths = _ids(encoded, self.number)
-        return Part(os.getpid(), new_words, ids, lengths)
-
-
-class Gathered:
-    """The workers' Parts, each for some of the documents, put together as one `Numbered`."""
-
-    def __init__(self, count: int) -> None:
-        self._count = count
-        self._number: dict[str, int] = {}
-        # worker -> corpus id of each of its word ids (a buffer that doubles, and its length)
-        self._mapping: dict[int, tuple[NDArray[np.int32], int]] = {}
-        self._parts: list[tuple[list[int], IdArray, NDArray[np.int64]]] = []
-
-    def add(self, documents: list[int], part: Part) -> None:
-        """Take `part`, the tokens of `documents` (document indexes, in the part's order)."""
-        number = self._number
-        new = [number.setdefault(word, len(number)) for word in part.new_words]
-        buffer, used = self._mapping.get(part.worker, (np.zeros(1024, dtype=np.int32), 0))
-        if used + len(new) > len(buffer):
-            buffer = np.concatenate([buffer[:used], np.zeros(max(used, len(new)) * 2, dtype=np.int32)])
-        buffer[used : used + len(new)] = new
-        self._mapping[part.worker] = (buffer, used + len(new))
-        self._parts.append((documents, buffer[part.ids], part.lengths))
-
-    def numbered(self) -> Numbered:
-        """Every document's tokens in corpus ids, in document order (empties the parts)."""
-        lengths = np.zeros(self._count, dtype=np.int64)
-        for documents, _, part_lengths in self._parts:
-            lengths[documents] = part_lengths
-        starts = np.concatenate([[0], np.cumsum(lengths)])
-        ids = np.empty(int(starts[-1]), dtype=np.int32)
-        while self._parts:
-            documents, part_ids, part_lengths = self._parts.pop()
-            before = np.concatenate([[0], np.cumsum(part_lengths)[:-1]])
-            # Token j of the part's k-th document goes to that document's start + j.
-            shift = np.repeat(starts[np.asarray(documents, dtype=np.int64)] - before, part_lengths)
-            ids[shift + np.arange(len(part_ids))] = part_ids
-        return Numbered(list(self._number), ids, lengths)
 
 
 def _joined(

@@ -29,7 +29,7 @@ from typing import TypeVar
 
 from reviewops.preprocess.brands import Brands, brand_labels, mask_brands, preload_vocabulary
 from reviewops.preprocess.clean import display_text
-from reviewops.preprocess.documents import Gathered, Numbered, Part, WorkerWords, numbered_token_lists
+from reviewops.preprocess.documents import Numbered, numbered_token_lists
 from reviewops.preprocess.language import (
     MAIN_SHARE,
     OVERRIDE_WORDS,
@@ -40,6 +40,7 @@ from reviewops.preprocess.language import (
     overriding_language,
     resolve_languages,
 )
+from reviewops.preprocess.numbering import Gathered, Part, WorkerWords
 from reviewops.preprocess.tags import doubtful_tags, sampled
 from reviewops.preprocess.tokens import Analyzer, Level, analyzer, stopwords_for
 from reviewops.records import Prepared, ProgressFn, Review, no_progress
@@ -325,7 +326,7 @@ def _analyzer_for(batch: _Batch) -> Analyzer:
 
 def _tokenize_batch(batch: _Batch) -> tuple[Level, Part]:
     tokenizer = _analyzer_for(batch)
-    return tokenizer.level, _WORDS.part(batch[0], tokenizer.encode(batch[5]))
+    return tokenizer.level, _WORDS.part(batch[0], tokenizer, batch[5])
 
 
 def _batches(

@@ -146,6 +146,13 @@ class Analyzer:
             joined = joined[:-2]
         return joined
 
+    def piece_tokens(self, piece: str) -> list[str]:
+        """The tokens and BREAKs of one whitespace-free piece of text, as `encode` finds them."""
+        found = self._pieces.get(piece)
+        if found is None:
+            found = self._pieces[piece] = " ".join(map(self._chunk_tokens, _CHUNK.findall(piece)))
+        return found.split(" ")
+
     def _chunk_tokens(self, chunk: str) -> str:
         """A chunk's tokens and BREAKs, joined by spaces (cached)."""
         found = self._cache.get(chunk)
