@@ -147,10 +147,13 @@ class Analyzer:
         return joined
 
     def piece_tokens(self, piece: str) -> list[str]:
-        """The tokens and BREAKs of one whitespace-free piece of text, as `encode` finds them."""
+        """The tokens and BREAKs of one whitespace-free piece of text, as `encode` finds them.
+
+        Not cached here: its caller keeps what it needs of the answer (see `numbering`).
+        """
         found = self._pieces.get(piece)
         if found is None:
-            found = self._pieces[piece] = " ".join(map(self._chunk_tokens, _CHUNK.findall(piece)))
+            found = " ".join(map(self._chunk_tokens, _CHUNK.findall(piece)))
         return found.split(" ")
 
     def _chunk_tokens(self, chunk: str) -> str:
