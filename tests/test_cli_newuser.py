@@ -92,9 +92,12 @@ def test_validate_and_help_do_not_import_the_nlp_stack_or_mlflow() -> None:
 
 LEAVING = (
     "import atexit, sys, threading, time\n"
+    "from concurrent.futures import ThreadPoolExecutor\n"
     "from reviewops.cli import leave\n"
     "atexit.register(lambda: print('exit handler ran'))\n"
     "threading.Thread(target=lambda: (time.sleep(0.3), print('thread finished'))).start()\n"
+    "pool = ThreadPoolExecutor(1)\n"  # an idle pool thread, as MLflow's artifact transfers leave
+    "pool.submit(print, 'pool task ran').result()\n"
     "sys.stdout.write('buffered output')\n"  # a pipe is block-buffered: lost unless flushed
     "leave(eval(sys.argv[1]))\n"
 )
@@ -104,11 +107,26 @@ LEAVING = (
 def test_the_quick_exit_does_what_the_interpreter_would(code: str, status: int) -> None:
     """`leave` skips the interpreter's teardown but still waits for threads, runs the exit
     handlers, flushes the output and returns the status a SystemExit of `code` gives."""
-    done = subprocess.run([sys.executable, "-c", LEAVING, code], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", LEAVING, code], capture_output=True, text=True, check=False, timeout=60
+    )
     assert done.returncode == status, done
-    assert done.stdout.startswith("buffered output"), done.stdout
+    assert "pool task ran\nbuffered output" in done.stdout, done.stdout
     assert "thread finished" in done.stdout and "exit handler ran" in done.stdout
     assert done.stderr == ("no such file\n" if status == 1 else ""), done.stderr
+
+
+def test_the_quick_exit_with_standard_output_closed() -> None:
+    done = subprocess.run(
+        f"{sys.executable} -c 'from reviewops.cli import leave; leave(0)' >&-",
+        shell=True,
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0 and not done.stderr, done
 
 
 def test_the_installed_command_reports_a_failure_status() -> None:

@@ -414,13 +414,20 @@ def leave(code: object) -> NoReturn:
     else:
         print(code, file=sys.stderr)
         status = 1
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        # What the interpreter does first at exit: thread pools (concurrent.futures, MLflow's
+        # artifact transfers) are told to stop, then the non-daemon threads are waited for.
+        shutdown()
+    else:  # pragma: no cover - every CPython this supports has it
+        for thread in threading.enumerate():
+            if thread is not threading.main_thread() and not thread.daemon:
+                thread.join()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None: started with the stream closed (>&-)
+                stream.flush()
         except (OSError, ValueError):  # a closed pipe (reviewops runs | head): as Python does,
             status = status or 120  # a run that was fine ends with 120
     os._exit(status)
