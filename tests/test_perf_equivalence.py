@@ -8,7 +8,6 @@ workers, and SQLAlchemy's own insert. Plus the large-corpus generator's promises
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -168,11 +167,22 @@ def test_workers_word_ids_gathered_are_the_encoded_tokens(
     for part_documents in (order[a:b] for a, b in itertools.pairwise([0, *cuts, len(order)])):
         worker = rng.randrange(workers)
         part = numbering[worker].part("this run", english, [texts[i] for i in part_documents])
-        gathered.add(part_documents, dataclasses.replace(part, worker=worker))
+        gathered.add(part_documents, part)  # each WorkerWords names itself in its Parts
     numbered = gathered.numbered()
     bounds = [0, *itertools.accumulate(numbered.lengths.tolist())]
     found = [[numbered.words[i] for i in numbered.ids[a:b]] for a, b in itertools.pairwise(bounds)]
     assert found == [decode(encoded) for encoded in english.encode(texts)]
+
+
+def test_word_ids_a_worker_never_named_are_refused() -> None:
+    """A numbering out of step (a worker whose earlier Parts were lost) fails loudly rather
+    than reading its ids as other words."""
+    english = analyzer("en", True, frozenset())
+    words = WorkerWords()
+    words.part("run", english, ["the battery died"])  # this Part never reaches the parent
+    gathered = Gathered(1)
+    with pytest.raises(RuntimeError, match="never named"):
+        gathered.add([0], words.part("run", english, ["battery died again"]))
 
 
 @pytest.mark.shared_data

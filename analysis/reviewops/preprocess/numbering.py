@@ -14,7 +14,7 @@ whole batch: the same token stream as `decode(encode(text))` (tested).
 
 from __future__ import annotations
 
-import os
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -31,7 +31,7 @@ class Part:
     """A worker's answer for some texts: their tokens in its own word ids, how many tokens each
     text has, and the words it numbered since its previous answer (its ids len(before)...)."""
 
-    worker: int
+    worker: str  # the numbering's own id (see WorkerWords.worker)
     new_words: list[str]
     ids: IdArray
     lengths: NDArray[np.int64]
@@ -42,6 +42,10 @@ class WorkerWords:
     """One process' word numbering for one run (`run`: a new run starts a new numbering)."""
 
     run: str = ""
+    # Names this numbering in its Parts: new with each run, so that a worker the pool replaces
+    # (forked from the parent, numbering from scratch) is never taken for the one it replaces,
+    # even under the same process id.
+    worker: str = ""
     number: dict[str, int] = field(default_factory=dict)
     sent: int = 0  # words numbered so far that earlier Parts carried
     # per analyzer (a language's): piece of text -> the ids of its tokens and BREAKs
@@ -50,7 +54,7 @@ class WorkerWords:
     def part(self, run: str, analyzer: Analyzer, texts: Sequence[str]) -> Part:
         """The tokens of `texts` as this process' word ids (see the module's documentation)."""
         if run != self.run:
-            self.run, self.number, self.sent, self.pieces = run, {}, 0, {}
+            self.run, self.worker, self.number, self.sent, self.pieces = run, uuid.uuid4().hex, {}, 0, {}
         number = self.number
         break_id = number.setdefault(BREAK, len(number))
         cache = self.pieces.setdefault(analyzer, {})
@@ -74,7 +78,7 @@ class WorkerWords:
         )
         words = list(islice(reversed(number), len(number) - self.sent))[::-1]  # dicts keep order
         self.sent = len(number)
-        return Part(os.getpid(), words, ids, lengths)
+        return Part(self.worker, words, ids, lengths)
 
 
 def _without_extra_breaks(
@@ -105,7 +109,7 @@ class Gathered:
         self._count = count
         self._number: dict[str, int] = {}
         # worker -> corpus id of each of its word ids (a buffer that doubles, and its length)
-        self._mapping: dict[int, tuple[NDArray[np.int32], int]] = {}
+        self._mapping: dict[str, tuple[NDArray[np.int32], int]] = {}
         self._parts: list[tuple[list[int], IdArray, NDArray[np.int64]]] = []
 
     def add(self, documents: list[int], part: Part) -> None:
@@ -116,7 +120,10 @@ class Gathered:
         if used + len(new) > len(buffer):
             buffer = np.concatenate([buffer[:used], np.zeros(max(used, len(new)) * 2, dtype=np.int32)])
         buffer[used : used + len(new)] = new
-        self._mapping[part.worker] = (buffer, used + len(new))
+        used += len(new)
+        if len(part.ids) and int(part.ids.max()) >= used:  # a numbering out of step: never guess
+            raise RuntimeError(f"tokenizing worker {part.worker} sent word ids it never named")
+        self._mapping[part.worker] = (buffer, used)
         self._parts.append((documents, buffer[part.ids], part.lengths))
 
     def numbered(self) -> Numbered:

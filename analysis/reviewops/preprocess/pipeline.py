@@ -20,6 +20,7 @@ import logging
 import math
 import multiprocessing
 import os
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -68,8 +69,16 @@ _Input = tuple[str | None, str, bool]
 # `run` tells a worker's word numbering (see `documents.WorkerWords`) that a new run began.
 _Batch = tuple[str, str, bool, frozenset[str], bool, list[str]]
 
-# This process' word numbering, when it tokenizes a batch (a worker's, or in-process).
-_WORDS = WorkerWords()
+# This process' word numbering when it tokenizes a batch (a worker's, or in-process), one per
+# thread: two runs in threads of one process must not reset each other's numbering.
+_NUMBERING = threading.local()
+
+
+def _words() -> WorkerWords:
+    words: WorkerWords | None = getattr(_NUMBERING, "words", None)
+    if words is None:
+        words = _NUMBERING.words = WorkerWords()
+    return words
 
 
 def prepare(
@@ -326,7 +335,7 @@ def _analyzer_for(batch: _Batch) -> Analyzer:
 
 def _tokenize_batch(batch: _Batch) -> tuple[Level, Part]:
     tokenizer = _analyzer_for(batch)
-    return tokenizer.level, _WORDS.part(batch[0], tokenizer, batch[5])
+    return tokenizer.level, _words().part(batch[0], tokenizer, batch[5])
 
 
 def _batches(
