@@ -108,3 +108,13 @@ def test_latest_negative_reviews_are_the_20_newest_ties_in_file_order() -> None:
 def test_review_months_are_the_dates_year_and_month(dates: list[dt.datetime | None]) -> None:
     reviews = [Review(id=str(i), text="x", published=when) for i, when in enumerate(dates)]
     assert review_months(reviews) == [when.isoformat()[:7] if when else None for when in dates]
+
+
+def test_first_and_last_dates_of_equal_instants_are_as_a_sort_gives_them() -> None:
+    """Two dates of one instant in different time zones: the first written is the first date,
+    the last written the last (what sorting every date gave)."""
+    reviews, sentiment, topics = corpus()
+    late = dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)
+    reviews[-2].published = late
+    reviews[-1].published = late.astimezone(dt.timezone(dt.timedelta(hours=1)))  # July 1st, 00:30
+    assert compute_insights(reviews, sentiment, topics).last_date == "2026-07-01"

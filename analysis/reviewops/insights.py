@@ -251,7 +251,8 @@ def compute_insights(reviews: Sequence[Review], sentiment: SentimentResult, topi
     ratings = [r.rating for r in reviews if r.rating is not None]
     shares = label_shares(sentiment.labels)
     dates = [p for r in reviews if (p := r.published) is not None]
-    first, last = (min(dates), max(dates)) if dates else (None, None)
+    # As sorted(dates)[0] and [-1] gave them: of equal instants, the first and the last.
+    first, last = (min(dates), max(reversed(dates))) if dates else (None, None)
     months = review_months(reviews)
     topic_list = topic_insights(reviews, sentiment, topics, months=months)
     windows = review_windows(reviews)
