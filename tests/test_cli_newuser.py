@@ -116,6 +116,31 @@ def test_the_quick_exit_does_what_the_interpreter_would(code: str, status: int) 
     assert done.stderr == ("no such file\n" if status == 1 else ""), done.stderr
 
 
+def test_only_an_analysis_ends_the_process_through_the_quick_exit(tmp_path: Path) -> None:
+    """`main()` after --help or validate raises SystemExit as usual (a caller may go on);
+    after an analysis the process ends there, with the run's status and output."""
+    probe = (
+        "import sys\n"
+        "from reviewops.cli import main\n"
+        "sys.argv = ['reviewops', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print('main returned', exc.code)\n"
+    )
+    helped = subprocess.run(
+        [sys.executable, "-c", probe, "--help"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert helped.returncode == 0 and "main returned 0" in helped.stdout, helped
+    csv_path = write_reviews(tmp_path / "mine.csv")
+    argv = analyze("--input", str(csv_path), "--out", str(tmp_path / "out"))
+    ran = subprocess.run(
+        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert ran.returncode == 0 and "main returned" not in ran.stdout, ran
+    assert summary(tmp_path / "out")["reviews"] == 24
+
+
 def test_the_quick_exit_with_standard_output_closed() -> None:
     done = subprocess.run(
         f"{sys.executable} -c 'from reviewops.cli import leave; leave(0)' >&-",

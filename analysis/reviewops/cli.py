@@ -86,9 +86,15 @@ def _build_spec(manifest: Path | None, overrides: dict[str, Any]) -> tuple[Revie
     return parse_spec(data), name
 
 
+# Set once a command starts an analysis: the process then ends through `leave`.
+_ANALYSED = False
+
+
 def _run(spec: ReviewAnalysisSpec, name: str | None, opts: dict[str, Any], quiet: bool) -> None:
     from reviewops.pipeline import NothingToAnalyze, RunOptions, run_analysis
 
+    global _ANALYSED
+    _ANALYSED = True
     options = RunOptions(**opts, analysis=name)
     try:
         with progress(quiet) as stage:
@@ -394,8 +400,9 @@ def main() -> None:  # pragma: no cover - console entry point
     try:
         app()
     except SystemExit as exc:  # typer always ends with one, carrying the status
-        leave(exc.code)
-    leave(0)
+        if _ANALYSED:  # other commands (help, validate, runs) end as usual: a caller may go on
+            leave(exc.code)
+        raise
 
 
 def leave(code: object) -> NoReturn:
