@@ -33,12 +33,13 @@ from reviewops.preprocess.clean import display_text
 from reviewops.preprocess.documents import Numbered, numbered_token_lists
 from reviewops.preprocess.language import (
     MAIN_SHARE,
-    OVERRIDE_WORDS,
     Guess,
+    doubted_override,
     guess_language,
     load_detector,
     normalize_language,
     overriding_language,
+    resolve_guess,
     resolve_languages,
 )
 from reviewops.preprocess.numbering import Gathered, Part, WorkerWords
@@ -133,7 +134,7 @@ def prepare(
 
     cleaned = _clean_and_detect(inputs, tag_of, pool_size, load_languages)
     texts = [cleaned[index][0] for index in position]
-    observed, overridden = _observed(given, [cleaned[index][1] for index in position])
+    observed, overridden = _observed(given, [cleaned[index][1] for index in position], texts, expected)
     choice = resolve_languages(observed, expected)
     named = {company_name, *brands, *(review.company for review in reviews)}
     found, masked = _mask_brands(named, [text for text, _ in cleaned], position, choice.main)
@@ -189,9 +190,14 @@ def _override_warning(overridden: Counter[tuple[str, str]]) -> str:
 
 
 def _observed(
-    given: Sequence[str | None], guesses: Sequence[Guess | None]
+    given: Sequence[str | None],
+    guesses: Sequence[Guess | None],
+    texts: Sequence[str],
+    expected: Sequence[str],
 ) -> tuple[list[str | Guess], Counter[tuple[str, str]]]:
-    """Each review's tag, or its Guess when it has none; a confident detection beats the tag.
+    """Each review's tag, or its Guess when it has none; a confident detection beats the tag,
+    and on a tag that detection found wrong, a detection in a main language that the text's
+    function words confirm (`language.doubted_override`).
 
     Also returns how many tags were overruled, by (tag, detected language).
     """
@@ -207,7 +213,38 @@ def _observed(
             observed.append(detected)
         else:
             observed.append(tag)
+    doubted = doubtful_tags(given, guesses)
+    if not doubted:
+        return observed, overridden
+    # A doubted tag's texts may go to a main language, or to one that the tag was already
+    # found to hide (the French banks' English reviews are under 5 % of them).
+    main = resolve_languages(observed, expected).main
+    hidden = {tag: {*main, *(lang for (t, lang) in overridden if t == tag)} for tag in doubted}
+    # A doubted tag that is not a main language is read as the main language that confident
+    # detection found most under it (a country column's "RE" and "BE" on French reviews,
+    # "GB" on English ones); without one, its texts are detected like untagged ones.
+    alias = {tag: _hides_most(tag, overridden, main) for tag in doubted if tag not in main}
+    for i, (tag, guess) in enumerate(zip(given, guesses, strict=True)):
+        if tag not in hidden or observed[i] != tag:
+            continue
+        reading = alias.get(tag, tag)
+        if reading is None:
+            detected_only = guess or Guess(())
+            observed[i] = detected_only
+            reading = resolve_guess(detected_only, main)
+        elif (detected := doubted_override(reading, guess, texts[i], hidden[tag])) is not None:
+            reading = detected
+        if reading is not None and reading != tag:
+            overridden[(tag, reading)] += 1
+            if isinstance(observed[i], str):
+                observed[i] = reading
     return observed, overridden
+
+
+def _hides_most(tag: str, overridden: Counter[tuple[str, str]], main: Sequence[str]) -> str | None:
+    """The main language that the strict rule most often found under `tag`, if any."""
+    found = Counter({lang: n for (t, lang), n in overridden.items() if t == tag and lang in main})
+    return found.most_common(1)[0][0] if found else None
 
 
 def _distinct_inputs(
@@ -263,11 +300,7 @@ def _clean_and_detect(
             while_waiting()
         cleaned = [item for chunk in chunks for item in chunk]
         doubted = doubtful_tags(tag_of, [guess for _, guess in cleaned])
-        redo = [
-            i
-            for i, (text, guess) in enumerate(cleaned)
-            if guess is None and tag_of[i] in doubted and text.count(" ") + 1 >= OVERRIDE_WORDS
-        ]
+        redo = [i for i, (text, guess) in enumerate(cleaned) if guess is None and tag_of[i] in doubted]
         size = _chunk_size(len(redo), pool_size)
         again = [[cleaned[i][0] for i in redo[start : start + size]] for start in range(0, len(redo), size)]
         guesses = [guess for chunk in runner.map(_detect_chunk, again) for guess in chunk]
