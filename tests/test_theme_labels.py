@@ -28,7 +28,15 @@ from reviewops.records import Topic, TopicResult
 from reviewops.spec import Topics
 from reviewops.topics import fit_topics
 from reviewops.topics.labels import SEPARATOR
-from reviewops.topics.phrases import PhraseCounts, bare_flags, parts_of_speech, stem_words, stop_words
+from reviewops.topics.phrases import (
+    PhraseCounts,
+    bare_flags,
+    count_phrases,
+    dangling_flags,
+    parts_of_speech,
+    stem_words,
+    stop_words,
+)
 from reviewops.topics.themes import generic_words
 
 PRAISE_LABELS = ("general praise", "satisfaction générale")
@@ -171,3 +179,37 @@ def test_theme_labels_name_the_subjects_not_the_verbs_beside_them(labelled: Topi
     for verb in ("decided", "joined", "promptly", "answered"):
         assert verb not in labels, labels
     assert junk_parts(themes, "en") == [], labels
+
+
+def test_a_phrase_most_reviews_go_on_from_reads_cut_off() -> None:
+    # "easy to work" is nearly always "easy to work with": as a label it reads unfinished.
+    # "waiting period" goes on in many ways.
+    texts = [
+        f"Easy to work with, {x}. The waiting period {y} long."
+        for x, y in zip("abcdef", ["is", "was", "felt", "seemed", "is", "was"], strict=True)
+    ]
+    texts += ["Easy to work. The waiting period ended", "Easy to work for them"]
+    vocabulary = ["easy", "work", "wait", "waiting", "period", "long"]
+    counts = count_phrases(texts, np.arange(len(texts), dtype=np.int64), language="en", vocabulary=vocabulary)
+    flagged = dict(zip(counts.phrases, dangling_flags(counts, "en").tolist(), strict=True))
+    assert flagged["easy to work"] is True  # 6 of 8 go on with "with"
+    assert flagged["waiting period"] is False  # "is" 2, "was" 2, ... of 7
+    assert flagged.get("easy", False) is False
+
+
+def test_a_phrase_a_content_word_completes_is_cut_only_if_the_longer_one_cannot_name() -> None:
+    # "frais bancaires" is always "frais bancaires élevés": a longer phrase that can be a
+    # label itself, so the shorter one is not cut. "phone that works like" (four words, the
+    # most a phrase holds) always goes on with "new": cut, and so is "phone that works",
+    # whose one-word-longer phrase is cut.
+    texts = [f"Des frais bancaires élevés, {x}." for x in "abcdef"]
+    vocabulary = ["frais", "bancaire", "élevé", "élever"]  # the lemma table says élever
+    counts = count_phrases(texts, np.arange(6, dtype=np.int64), language="fr", vocabulary=vocabulary)
+    flagged = dict(zip(counts.phrases, dangling_flags(counts, "fr").tolist(), strict=True))
+    assert flagged["frais bancaires"] is False and flagged["frais bancaires élevés"] is False
+    texts = [f"A phone that works like new, {x}." for x in "abcdef"]
+    vocabulary = ["phone", "work", "like", "new"]
+    counts = count_phrases(texts, np.arange(6, dtype=np.int64), language="en", vocabulary=vocabulary)
+    flagged = dict(zip(counts.phrases, dangling_flags(counts, "en").tolist(), strict=True))
+    assert flagged["phone that works like"] is True and flagged["phone that works"] is True
+    assert flagged["works like new"] is False
