@@ -179,11 +179,11 @@ class _Reader:
     def phrases(
         clause: list[tuple[str, str, int]],
         found: set[str],
-        followed: set[tuple[str, str, bool]] | None = None,
+        followed: set[tuple[str, tuple[str, str, int]]] | None = None,
     ) -> None:
         """Adds to `found` every phrase of the clause, its words as written (lowercase), and to
         `followed` each phrase of several words with the word that follows it in the clause
-        and whether that word is a stop word."""
+        (as the clause holds it: written, lemma, kind)."""
         size = len(clause)
         for start in range(size):
             if clause[start][2] != 1:
@@ -202,7 +202,7 @@ class _Reader:
                 phrase = " ".join(w[0] for w in clause[start : end + 1])
                 found.add(phrase)
                 if followed is not None and end + 1 < size:
-                    followed.add((phrase, clause[end + 1][0], clause[end + 1][2] == 0))
+                    followed.add((phrase, clause[end + 1]))
 
 
 def count_phrases(
@@ -225,10 +225,10 @@ def count_phrases(
     ids: dict[str, int] = {}
     indptr = [0]
     indices: list[int] = []
-    followers: Counter[tuple[str, str, bool]] = Counter()
+    followers: Counter[tuple[str, tuple[str, str, int]]] = Counter()
     for row in rows.tolist():
         found: set[str] = set()
-        followed: set[tuple[str, str, bool]] = set()
+        followed: set[tuple[str, tuple[str, str, int]]] = set()
         for clause in reader.clauses(texts[row]):
             reader.phrases(clause, found, followed)
         # sorted: phrase ids, and so ties between equal scores, must not follow the set's
@@ -251,7 +251,7 @@ def _cut_flags(
     counts: PhraseCounts,
     by_form: sparse.csr_matrix,
     ids: dict[str, int],
-    followers: Counter[tuple[str, str, bool]],
+    followers: Counter[tuple[str, tuple[str, str, int]]],
 ) -> NDArray[np.bool_]:
     """Which phrases (in their shown form) read cut off: written by CUT_MIN_REVIEWS reviews or
     more, CUT_SHARE of which go on with one same word. The "completeness" test of phrase
@@ -261,9 +261,9 @@ def _cut_flags(
     not be a phrase (over MAX_WORDS words): "phone that works like" + "new" + ... ."""
     frequency = np.asarray(by_form.sum(axis=0)).ravel()
     most: dict[str, tuple[int, str, bool]] = {}
-    for (phrase, word, stop), n in followers.items():
+    for (phrase, (word, _, kind)), n in followers.items():
         if n > most.get(phrase, (0, "", False))[0]:
-            most[phrase] = (n, word, stop)
+            most[phrase] = (n, word, kind == 0)
     cut: dict[str, bool] = {}
     # longest first: whether a phrase is cut can depend on its one-word-longer extension
     for phrase in sorted(most, key=lambda p: -p.count(" ")):
