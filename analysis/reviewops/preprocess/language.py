@@ -15,10 +15,12 @@ detector is sure of another language on a text long enough (see `overriding_lang
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 # fastText's probabilities. A guess in one of the corpus' languages is taken from PLAUSIBLE on
@@ -142,14 +144,20 @@ def overriding_language(tag: str, guess: Guess | None) -> str | None:
 
 @functools.cache
 def function_words(language: str) -> frozenset[str]:
-    """spaCy's stop words of `language` (lower case), empty for a language spaCy lacks."""
-    import spacy.util
+    """spaCy's stop words of `language` (lower case), empty for a language spaCy lacks.
 
-    try:
-        defaults = spacy.util.get_lang_class(language).Defaults
-    except Exception:  # spaCy has no such language (or no such code)
+    Loaded from the language's stop-word file alone: importing `spacy.lang.<language>` (or
+    `spacy.util.get_lang_class`) builds the whole language class, 4 s on the first call."""
+    spacy_spec = importlib.util.find_spec("spacy")
+    if not language.isalpha() or spacy_spec is None or spacy_spec.origin is None:
         return frozenset()
-    return frozenset(word.lower() for word in defaults.stop_words)
+    path = Path(spacy_spec.origin).parent / "lang" / language / "stop_words.py"
+    spec = importlib.util.spec_from_file_location(f"_reviewops_stop_words_{language}", path)
+    if not path.is_file() or spec is None or spec.loader is None:
+        return frozenset()
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(word.lower() for word in getattr(module, "STOP_WORDS", ()))
 
 
 def own_function_words(text: str, language: str, other: str) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Collection, Sequence
 from reviewops.records import ProgressFn, Topic, TopicResult, no_progress
 from reviewops.spec import Topics
 from reviewops.topics.fit import fit_topics
+from reviewops.topics.foreign import foreign_words
 
 MIN_REVIEWS_PER_LANGUAGE = 50
 
@@ -49,6 +50,11 @@ def fit_topics_by_language(
             language=main,
             brands=brands,
         )
+    foreign = (
+        foreign_words({lang: [texts[i] for i in groups[lang]] for lang in modelled}, options.seed)
+        if texts
+        else {}
+    )
     results = {
         lang: fit_topics(
             [tokens[i] for i in groups[lang]],
@@ -58,6 +64,7 @@ def fit_topics_by_language(
             texts=[texts[i] for i in groups[lang]] if texts else (),
             language=lang,
             brands=brands,
+            exclude=foreign.get(lang, frozenset()),
         )
         for lang in modelled
     }

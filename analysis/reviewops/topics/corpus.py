@@ -9,7 +9,7 @@ term after vocabulary pruning are left out here; the caller assigns them no topi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -56,8 +56,12 @@ class Corpus:
         return self.subset(np.sort(positions).astype(np.int64))
 
 
-def build_corpus(tokens: Sequence[Sequence[str]], rows: Sequence[int]) -> Corpus | None:
+def build_corpus(
+    tokens: Sequence[Sequence[str]], rows: Sequence[int], exclude: Collection[str] = ()
+) -> Corpus | None:
     """Vectorize the documents tokens[i] for i in rows; None when no term survives pruning.
+
+    Terms in `exclude` are never kept (another language's function words: topics.foreign).
 
     The token lists are used as they are (already lemmatised, bigrams joined by preprocessing).
     When the frequency limits leave nothing (a handful of reviews), every term is kept instead.
@@ -67,7 +71,7 @@ def build_corpus(tokens: Sequence[Sequence[str]], rows: Sequence[int]) -> Corpus
     counted = _count(docs)
     found: tuple[sparse.csr_matrix, list[str]] | None = None
     for low, high in ((min_df, max_df), (1, 1.0)):
-        found = _prune(counted, len(docs), low, high)
+        found = _prune(counted, len(docs), low, high, exclude)
         if found is not None:
             min_df, max_df = low, high
             break
@@ -113,12 +117,15 @@ def _count(docs: Sequence[Sequence[str]]) -> _Counted:
 
 
 def _prune(
-    counted: _Counted, n_docs: int, min_df: int, max_df: float
+    counted: _Counted, n_docs: int, min_df: int, max_df: float, exclude: Collection[str] = ()
 ) -> tuple[sparse.csr_matrix, list[str]] | None:
     """CountVectorizer's pruning: terms in [min_df, max_df x n_docs] documents, sorted; None
     when none is left (where scikit-learn raises "After pruning, no terms remain")."""
     counts, terms, frequency = counted
-    keep = np.flatnonzero((frequency >= min_df) & (frequency <= max_df * n_docs))
+    allowed = (frequency >= min_df) & (frequency <= max_df * n_docs)
+    if exclude:
+        allowed &= np.fromiter((term not in exclude for term in terms), dtype=bool, count=len(terms))
+    keep = np.flatnonzero(allowed)
     if keep.size == 0:
         return None
     order = keep[np.argsort(np.asarray([terms[i] for i in keep], dtype=object), kind="stable")]

@@ -101,6 +101,7 @@ def fit_topics(
     texts: Sequence[str] = (),
     language: str | None = None,
     brands: Collection[str] = (),
+    exclude: Collection[str] = (),
 ) -> TopicResult:
     """Two-level themes of the reviews whose preprocessed tokens are `tokens`, per `options`.
 
@@ -111,7 +112,8 @@ def fit_topics(
     that only praise become one general-praise theme; the others get sub-themes when large
     enough (topics.themes). With `texts` (the cleaned texts, aligned with `tokens`), labels
     are phrases the reviews write in `language`, never a word of `brands`; without, the most
-    relevant shown terms. Themes are numbered by size, largest first, then the sub-themes.
+    relevant shown terms. Terms in `exclude` are left out of the model (topics.foreign).
+    Themes are numbered by size, largest first, then the sub-themes.
     `progress` receives reviews as their theme is settled and sums to len(tokens).
     Deterministic for a given options.seed.
     """
@@ -122,7 +124,7 @@ def fit_topics(
     # The matrices are thin (k columns): threaded BLAS only adds contention, measured 2x
     # slower with 2 threads than with 1 on the shared 2-core machines.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit(tokens, options, algorithm, progress, min_tokens, Texts(texts, language, brands))
+        return _fit(tokens, options, algorithm, progress, min_tokens, Texts(texts, language, brands), exclude)
 
 
 def _fit(
@@ -132,10 +134,11 @@ def _fit(
     progress: ProgressFn,
     min_tokens: int,
     texts: Texts,
+    exclude: Collection[str] = (),
 ) -> TopicResult:
     started = time.perf_counter()
     usable = [i for i, doc in enumerate(tokens) if len(doc) >= max(min_tokens, 1)]
-    corpus = build_corpus(tokens, usable) if usable else None
+    corpus = build_corpus(tokens, usable, exclude) if usable else None
     if corpus is None or len(corpus) < 2:
         progress(len(tokens))
         return _empty(
