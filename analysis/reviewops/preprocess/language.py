@@ -163,8 +163,12 @@ def function_words(language: str) -> frozenset[str]:
 def own_function_words(text: str, language: str, other: str) -> int:
     """How many distinct words of `text` are function words of `language` and not of `other`
     (distinct: "Top ! Top !" is one English stop word, and a French review)."""
-    own = function_words(language) - function_words(other)
-    return len(own.intersection(_WORD.findall(text.lower())))
+    return len(_own_function_words(language, other).intersection(_WORD.findall(text.lower())))
+
+
+@functools.cache
+def _own_function_words(language: str, other: str) -> frozenset[str]:
+    return function_words(language) - function_words(other)
 
 
 def doubted_override(tag: str, guess: Guess | None, text: str, main: Collection[str]) -> str | None:
