@@ -1,7 +1,8 @@
 """The complaints an analyst acts on get a theme or sub-theme whose label names them.
 
 On the real reviews of ../shared/data (skipped when absent): the 11,694 English pet-insurance
-reviews and the 2,521 French bank reviews. Each complaint is defined here by a keyword rule
+reviews, the French Cdiscount and bank reviews, and the 6,064 English food reviews (a trade
+the labelling rules were never tuned on). Each complaint is defined here by a keyword rule
 written by hand (a regular expression over the review's cleaned text). For a complaint, the
 *named share* is the largest share of its reviews (those with a theme) that fall in one
 theme or sub-theme whose label names the complaint (holds one of the rule's label words).
@@ -55,6 +56,18 @@ FRENCH = (
     Complaint("service client / SAV", r"service client|\bsav\b", ("service client", "sav")),
     Complaint("commande annulée", r"annul", ("annul",)),
 )
+# A trade the labelling and the sub-theme rules were never tuned on: nine food companies
+# (meal kits, delivery apps, coffee, tea, fruit gifts), 6,064 English reviews.
+FOOD = (
+    Complaint("missing items", r"\bmissing\b", ("missing", "miss")),
+    Complaint("late delivery", r"\blate\b|\bnever (arrived|came|showed)", ("late", "wait", "hour", "arriv")),
+    Complaint("cancellation", r"\bcancel", ("cancel",)),
+    Complaint("charged", r"\bcharged?\b", ("charge",)),
+    Complaint("fees / tips", r"\b(fees?|tips?)\b", ("fee", "tip")),
+    Complaint("refund", r"\brefund", ("refund",)),
+    Complaint("cold food", r"\bcold\b", ("cold",)),
+    Complaint("damaged", r"\bdamaged?\b|\bbroken\b", ("damage", "broken")),
+)
 # Measured named shares (seed 0, Dec 2026) minus ~0.1.
 ENGLISH_MIN = {
     "pre-existing condition": 0.65,  # 78 % in "pre-existing condition / denied"
@@ -76,6 +89,18 @@ FRENCH_MIN = {
     "service client / SAV": 0.25,  # 33 % in "service client / remboursement"
     "commande annulée": 0.0,  # not found: 17 reviews
 }
+FOOD_MIN = {
+    "missing items": 0.33,  # 44 % in "missing items / weeks in a row"
+    "late delivery": 0.15,  # 25 % in "cancel the order / hours"
+    "cancellation": 0.33,  # 43 % in "box / cancel"
+    "charged": 0.32,  # 43 % in "charged / canceled my subscription"
+    "fees / tips": 0.35,  # 46 % in "delivery fee / tip"
+    # not found: refunds are asked for in every complaint (279 reviews); cold food (117) and
+    # damaged goods (66) are spread over the delivery-app and fruit-gift themes
+    "refund": 0.0,
+    "cold food": 0.0,
+    "damaged": 0.0,
+}
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -95,6 +120,14 @@ def _french(shared: Path) -> list[Review]:
     rows = _read(shared / "reviews" / "fr_cdiscount_trustpilot.csv")
     return [
         Review(id=str(i), text=r["body"], title=r["headline"], company="Cdiscount", language="fr")
+        for i, r in enumerate(rows)
+    ]
+
+
+def _food(shared: Path) -> list[Review]:
+    rows = _read(shared / "reviews" / "en_food_trustpilot.csv")
+    return [
+        Review(id=str(i), text=r["Review"], title=r["Headline"], company=r["Brand"], language="en")
         for i, r in enumerate(rows)
     ]
 
@@ -158,6 +191,11 @@ def french(shared_data: Path) -> tuple[Prepared, TopicResult]:
     return _themes(_french(shared_data), "fr")
 
 
+@pytest.fixture(scope="module")
+def food(shared_data: Path) -> tuple[Prepared, TopicResult]:
+    return _themes(_food(shared_data), "en")
+
+
 def test_english_complaints_have_a_theme_that_names_them(english: tuple[Prepared, TopicResult]) -> None:
     _check(ENGLISH, ENGLISH_MIN, *english)
 
@@ -166,16 +204,21 @@ def test_french_complaints_have_a_theme_that_names_them(french: tuple[Prepared, 
     _check(FRENCH, FRENCH_MIN, *french)
 
 
+def test_food_complaints_have_a_theme_that_names_them(food: tuple[Prepared, TopicResult]) -> None:
+    _check(FOOD, FOOD_MIN, *food)
+
+
 # Junk label parts (test_theme_labels.junk_parts) measured with seed 0 (Dec 2026): pet
 # insurance 18 before labels weighed the sub-theme's top terms and bare words, 10 after;
-# Cdiscount 2 before, 1 after. The limits leave a margin for other machines' numerics.
-MAX_JUNK = {"english": 12, "french": 2}
+# Cdiscount 2 before, 1 after; food (never tuned on) 12. The limits leave a margin for
+# other machines' numerics.
+MAX_JUNK = {"english": 12, "french": 2, "food": 15}
 
 
-@pytest.mark.parametrize("which", ["english", "french"])
+@pytest.mark.parametrize("which", ["english", "french", "food"])
 def test_few_label_parts_are_junk(which: str, request: pytest.FixtureRequest) -> None:
     _, result = request.getfixturevalue(which)
-    junk = junk_parts(result, "en" if which == "english" else "fr")
+    junk = junk_parts(result, "fr" if which == "french" else "en")
     print(f"\n{which}: {len(junk)} junk label parts: {junk}")
     assert len(junk) <= MAX_JUNK[which], junk
 
@@ -185,13 +228,15 @@ def banks(shared_data: Path) -> tuple[Prepared, TopicResult]:
     return _themes(_banks(shared_data), "fr")
 
 
-@pytest.mark.parametrize("which", ["english", "french", "banks"])
+@pytest.mark.parametrize("which", ["english", "french", "banks", "food"])
 def test_generic_praise_is_one_theme(which: str, request: pytest.FixtureRequest) -> None:
     _, result = request.getfixturevalue(which)
     praise = [
         t for t in result.themes() if t.label.split(" [")[0] in ("general praise", "satisfaction générale")
     ]
-    assert len(praise) == 1, [t.label for t in result.themes()]
+    # The food reviews praise a subject ("products / quality", "meals / portions"): none of
+    # their broad themes is mostly generic words (seed 0), so there may be no praise theme.
+    assert len(praise) <= 1 if which == "food" else len(praise) == 1, [t.label for t in result.themes()]
 
 
 def _cut_parts(result: TopicResult, texts: list[str], language: str) -> list[tuple[str, str, float]]:
@@ -223,10 +268,10 @@ def _cut_parts(result: TopicResult, texts: list[str], language: str) -> list[tup
     return found
 
 
-@pytest.mark.parametrize("which", ["english", "french"])
+@pytest.mark.parametrize("which", ["english", "french", "food"])
 def test_no_label_part_reads_cut_off(which: str, request: pytest.FixtureRequest) -> None:
     # Before labels weighed how reviews go on, pet insurance had "easy to work" (with, 0.98)
     # and "easy to sign" (up, 0.96).
     prepared, result = request.getfixturevalue(which)
-    cut = _cut_parts(result, prepared.texts, "en" if which == "english" else "fr")
+    cut = _cut_parts(result, prepared.texts, "fr" if which == "french" else "en")
     assert cut == [], cut
