@@ -168,3 +168,25 @@ def test_every_method_states_how_far_to_trust_it(method: str) -> None:
     if method == "supervised":
         assert trust.startswith("trained on 120 of this file's rated reviews; held-out split macro-F1")
         assert "only 30 reviews checked" in trust
+
+
+def test_the_pooled_figure_weighs_each_held_out_review_once() -> None:
+    """The bench's pooled macro-F1: a company of 3 reviews, all right, does not lift a large
+    one whose negatives are all missed as much as in the mean over folds."""
+    from bench.bench_sentiment_cross import Row, pooled
+
+    from reviewops.sentiment.offsets import macro_f1_index
+
+    def row(fold: str, truth: list[int], predicted: list[int]) -> Row:
+        true, pred = np.array(truth), np.array(predicted)
+        f1 = macro_f1_index(true, pred)
+        return Row("en", fold, "company", "m", len(true), f1, [f1], (f1, f1), {}, {}, {}, {}, true, [pred])
+
+    small = row("small", [0, 1, 2], [0, 1, 2])
+    large = row("large", [0] * 50 + [1] * 10 + [2] * 40, [2] * 50 + [1] * 10 + [2] * 40)
+    pool = pooled([small, large])["en companys | m"]
+    assert pool.n == 103
+    assert pool.f1["negative"] == pytest.approx(2 / 52)  # 1 hit of 1 + 51 negatives predicted/true
+    mean_over_folds = (small.macro_f1 + large.macro_f1) / 2
+    assert large.macro_f1 < pool.macro_f1 < mean_over_folds - 0.2
+    assert pool.interval[0] <= pool.macro_f1 <= pool.interval[1]
